@@ -1,0 +1,28 @@
+"""create_app(settings): the composition root of a filing instance."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.filing.api import router
+from services.filing.app import FilingApplication
+from services.filing.config import FilingSettings
+from shared.api import create_service_app
+from shared.messaging.envelopes import EnvelopeFactory
+
+SERVICE = "filing"
+
+
+def build_application(settings: FilingSettings) -> FilingApplication:
+    return FilingApplication(settings.eventsourcing_env(), departments=settings.served)
+
+
+def create_app(settings: FilingSettings | None = None) -> FastAPI:
+    settings = settings or FilingSettings()
+    app = create_service_app(SERVICE, settings.instance, settings.jwt_secret,
+                             description="党委出题、支部立项: topics, projects and the organisation registry")
+    filing = build_application(settings)
+    app.state.filing = filing
+    app.state.envelopes = EnvelopeFactory(filing, SERVICE, settings.instance)
+    app.include_router(router)
+    return app

@@ -1,0 +1,139 @@
+"""Request and response bodies of the filing API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.filing.domain import MAX_ITEMS, MAX_TEXT, MAX_TITLE, Project, Topic
+from services.filing.vocabulary import (
+    DIRECTION_LABELS,
+    PROJECT_STATE_LABELS,
+    TOPIC_STATE_LABELS,
+    Direction,
+    ProjectState,
+    TopicState,
+)
+
+Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE)]
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
+Version = Annotated[int, Field(ge=1, description="the version you read; a stale one gets 409")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PoseTopic(Strict):
+    year: Annotated[int, Field(ge=2000, le=2100)]
+    direction: Direction
+    title: Title
+    description: Text = ""
+
+
+class ReviseTopic(Strict):
+    expected_version: Version
+    title: Title | None = None
+    description: Text | None = None
+    direction: Direction | None = None
+
+
+class Withdraw(Strict):
+    expected_version: Version
+    reason: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
+
+
+class Milestone(Strict):
+    id: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    title: Title
+    due: dt.date
+    deliverable: Title
+
+
+class Person(Strict):
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class DraftProject(Strict):
+    topic_id: str
+    title: Title
+    goal: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
+    targets: Annotated[list[Annotated[str, Field(min_length=1, max_length=MAX_TITLE * 2)]],
+                       Field(min_length=1, max_length=MAX_ITEMS)]
+    milestones: Annotated[list[Milestone], Field(min_length=1, max_length=MAX_ITEMS)]
+    responsible: Person
+
+
+class ReviseProject(Strict):
+    expected_version: Version
+    title: Title | None = None
+    goal: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)] | None = None
+    targets: Annotated[list[Annotated[str, Field(min_length=1, max_length=MAX_TITLE * 2)]],
+                       Field(min_length=1, max_length=MAX_ITEMS)] | None = None
+    milestones: Annotated[list[Milestone], Field(min_length=1, max_length=MAX_ITEMS)] | None = None
+    responsible: Person | None = None
+
+
+class Expect(Strict):
+    expected_version: Version
+
+
+class Reasons(Strict):
+    expected_version: Version
+    reasons: Annotated[list[Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]],
+                       Field(min_length=1, max_length=MAX_ITEMS)]
+
+
+class MilestoneChange(Strict):
+    expected_version: Version
+    milestones: Annotated[list[Milestone], Field(min_length=1, max_length=MAX_ITEMS)]
+    reason: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
+
+
+class BranchEntry(Strict):
+    code: Annotated[str, Field(min_length=1, max_length=64)]
+    name: Title
+    secretary: Person
+    members: list[Person] = []
+
+
+class DepartmentEntry(Strict):
+    code: Annotated[str, Field(min_length=1, max_length=64)]
+    name: Title
+    branches: list[BranchEntry] = []
+
+
+class Organisation(Strict):
+    departments: list[DepartmentEntry]
+
+
+def milestones_in(items: list[Milestone]) -> list[dict[str, Any]]:
+    return [m.model_dump(mode="json") for m in items]
+
+
+def topic_view(topic: Topic) -> dict[str, Any]:
+    return {
+        "id": str(topic.id), "version": topic.version, "department": topic.department,
+        "year": topic.year, "direction": topic.direction,
+        "direction_label": DIRECTION_LABELS[Direction(topic.direction)],
+        "title": topic.title, "description": topic.description, "state": topic.state,
+        "state_label": TOPIC_STATE_LABELS[TopicState(topic.state)],
+        "created_at": topic.created_on.isoformat(), "modified_at": topic.modified_on.isoformat(),
+    }
+
+
+def project_view(project: Project) -> dict[str, Any]:
+    return {
+        "id": str(project.id), "version": project.version, "department": project.department,
+        "branch": project.branch, "topic_id": project.topic_id, "year": project.year,
+        "direction": project.direction, "direction_label": DIRECTION_LABELS[Direction(project.direction)],
+        "title": project.title, "goal": project.goal, "targets": project.targets,
+        "milestones": project.milestones, "responsible": project.responsible,
+        "state": project.state, "state_label": PROJECT_STATE_LABELS[ProjectState(project.state)],
+        "record_no": project.record_no, "proposed_milestones": project.proposed_milestones,
+        "return_reasons": project.return_reasons,
+        "created_at": project.created_on.isoformat(), "modified_at": project.modified_on.isoformat(),
+    }

@@ -1,0 +1,74 @@
+"""The projection's query API: project overviews and audit trails."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+import asyncpg
+from fastapi import APIRouter, Depends, Query, Request
+
+from services.projection import queries
+from shared.api import CurrentPrincipal
+from shared.errors import Forbidden, InvalidInput, NotFound
+
+
+async def get_pool(request: Request) -> asyncpg.Pool:
+    return request.app.state.pool
+
+
+Pool = Annotated[asyncpg.Pool, Depends(get_pool)]
+router = APIRouter()
+
+
+def _uuid(value: str) -> str:
+    try:
+        return str(UUID(value))
+    except ValueError:
+        raise InvalidInput(f"'{value}' is not a valid project id (a UUID)") from None
+
+
+@router.get("/projects", tags=["overview"])
+async def list_projects(pool: Pool, who: CurrentPrincipal, department: str | None = None,
+                        branch: str | None = None, direction: str | None = None,
+                        year: int | None = None, state: str | None = None) -> list[dict[str, Any]]:
+    """Project overviews you may read, filtered."""
+    async with pool.acquire() as conn:
+        rows = await queries.projects(conn, department=department, branch=branch, direction=direction,
+                                      year=year, state=state)
+    return [r for r in rows if who.may_read(r["department"], r["branch"])]
+
+
+@router.get("/projects/{project_id}", tags=["overview"])
+async def get_project(project_id: str, pool: Pool, who: CurrentPrincipal) -> dict[str, Any]:
+    """One project's overview."""
+    async with pool.acquire() as conn:
+        row = await queries.project(conn, _uuid(project_id))
+    if row is None:
+        raise NotFound(f"no project {project_id} in the projection (yet)")
+    if not who.may_read(row["department"], row["branch"]):
+        raise Forbidden("you may not read this project")
+    return row
+
+
+@router.get("/projects/{project_id}/audit-trail", tags=["audit"])
+async def project_audit_trail(project_id: str, pool: Pool, who: CurrentPrincipal) -> list[dict[str, Any]]:
+    """Every event of a project, in order, with actor, time and source."""
+    async with pool.acquire() as conn:
+        row = await queries.project(conn, _uuid(project_id))
+        if row is None:
+            raise NotFound(f"no project {project_id} in the projection (yet)")
+        if not who.may_read(row["department"], row["branch"]):
+            raise Forbidden("you may not read this project")
+        return await queries.audit_trail(conn, project_id=_uuid(project_id))
+
+
+@router.get("/departments/{department}/audit-trail", tags=["audit"])
+async def department_audit_trail(department: str, pool: Pool, who: CurrentPrincipal,
+                                 branch: str | None = None,
+                                 limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> list[dict[str, Any]]:
+    """Every event of a department, or of one of its branches, in order."""
+    if not who.may_read(department, branch):
+        raise Forbidden(f"you may not read the audit trail of {department}/{branch or '*'}")
+    async with pool.acquire() as conn:
+        return await queries.audit_trail(conn, department=department, branch=branch, limit=limit)

@@ -1,0 +1,64 @@
+"""create_app(settings): the projection service, its consumer running beside its API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import asyncpg
+from fastapi import FastAPI
+
+from services.projection.api import router
+from services.projection.config import ProjectionSettings
+from services.projection.handlers import handler
+from services.projection.schema import SCHEMA
+from shared.api import create_service_app
+from shared.contracts import topic_pattern
+from shared.messaging.consumer import ConsumerSettings, consume
+from shared.messaging.inbox import Inbox
+
+SERVICE = "projection"
+log = logging.getLogger("vanguard.projection")
+
+
+def create_app(settings: ProjectionSettings | None = None) -> FastAPI:
+    settings = settings or ProjectionSettings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = await asyncpg.create_pool(settings.database_dsn, min_size=2, max_size=settings.pool_size)
+        async with pool.acquire() as conn:
+            await Inbox.create_schema(conn)
+            await conn.execute(SCHEMA)
+        app.state.pool = pool
+        stopping = asyncio.Event()
+        services = tuple(s.strip() for s in settings.consume_services.split(",") if s.strip())
+        consumer = asyncio.create_task(consume(
+            ConsumerSettings(settings.kafka_bootstrap, settings.group_id,
+                             topic_pattern(settings.topic_prefix, services)),
+            pool, Inbox(SERVICE, handler()), stopping))
+        consumer.add_done_callback(_crash_on_failure)
+        try:
+            yield
+        finally:
+            stopping.set()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(consumer, 10)
+            await pool.close()
+
+    app = create_service_app(SERVICE, settings.instance, settings.jwt_secret, lifespan=lifespan,
+                             description="Read models: project overviews and audit trails")
+    app.include_router(router)
+    return app
+
+
+def _crash_on_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.critical("the consumer stopped", exc_info=task.exception())
+        # A projection that no longer consumes must not look healthy: let the supervisor restart it.
+        import os
+        import signal
+
+        os.kill(os.getpid(), signal.SIGTERM)

@@ -1,0 +1,49 @@
+"""Reads of the projection's tables, as plain dicts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+
+_JSON_COLUMNS = {"actor", "payload", "targets", "milestones", "responsible"}
+
+
+def _row(record: asyncpg.Record) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if key in _JSON_COLUMNS and isinstance(value, str):
+            value = json.loads(value)
+        elif hasattr(value, "isoformat"):
+            value = value.isoformat()
+        elif value is not None and not isinstance(value, (str, int, float, bool, dict, list)):
+            value = str(value)
+        out[key] = value
+    return out
+
+
+async def projects(conn: asyncpg.Connection, **criteria: Any) -> list[dict[str, Any]]:
+    wanted = {k: v for k, v in criteria.items() if v is not None}
+    where = " AND ".join(f"{k} = ${i}" for i, k in enumerate(wanted, start=1)) or "TRUE"
+    rows = await conn.fetch(f"SELECT * FROM projects WHERE {where} ORDER BY created_at, id", *wanted.values())
+    return [_row(r) for r in rows]
+
+
+async def project(conn: asyncpg.Connection, project_id: str) -> dict[str, Any] | None:
+    row = await conn.fetchrow("SELECT * FROM projects WHERE id = $1", project_id)
+    return _row(row) if row else None
+
+
+async def audit_trail(conn: asyncpg.Connection, *, project_id: str | None = None,
+                      department: str | None = None, branch: str | None = None,
+                      limit: int = 1000) -> list[dict[str, Any]]:
+    if project_id is not None:
+        rows = await conn.fetch(
+            "SELECT * FROM audit_trail WHERE project_id = $1 OR aggregate_id = $1 "
+            "ORDER BY occurred_at, aggregate_version LIMIT $2", project_id, limit)
+    else:
+        rows = await conn.fetch(
+            "SELECT * FROM audit_trail WHERE department = $1 AND ($2::text IS NULL OR branch = $2) "
+            "ORDER BY occurred_at, aggregate_version LIMIT $3", department, branch, limit)
+    return [_row(r) for r in rows]

@@ -1,0 +1,62 @@
+"""The projection's read models."""
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS audit_trail (
+    event_id uuid PRIMARY KEY,
+    aggregate_id uuid NOT NULL,
+    aggregate_type text NOT NULL,
+    aggregate_version integer NOT NULL,
+    project_id uuid,
+    department text NOT NULL,
+    branch text,
+    type text NOT NULL,
+    actor jsonb NOT NULL,
+    request_id text,
+    occurred_at timestamptz NOT NULL,
+    source_service text NOT NULL,
+    source_instance text NOT NULL,
+    source_position bigint NOT NULL,
+    payload jsonb NOT NULL,
+    UNIQUE (aggregate_id, aggregate_version)
+);
+CREATE INDEX IF NOT EXISTS audit_trail_project ON audit_trail (project_id, occurred_at);
+CREATE INDEX IF NOT EXISTS audit_trail_branch ON audit_trail (department, branch, occurred_at);
+
+CREATE TABLE IF NOT EXISTS topics (
+    id uuid PRIMARY KEY,
+    department text NOT NULL,
+    year integer NOT NULL,
+    direction text NOT NULL,
+    title text NOT NULL,
+    state text NOT NULL,
+    version integer NOT NULL,
+    updated_at timestamptz NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS projects (
+    id uuid PRIMARY KEY,
+    department text NOT NULL,
+    branch text NOT NULL,
+    topic_id uuid NOT NULL,
+    year integer NOT NULL,
+    direction text NOT NULL,
+    title text NOT NULL,
+    goal text NOT NULL,
+    targets jsonb NOT NULL,
+    milestones jsonb NOT NULL,
+    responsible jsonb NOT NULL,
+    state text NOT NULL,
+    record_no text,
+    version integer NOT NULL,
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS projects_scope ON projects (department, branch, year);
+"""
+
+# Tables whose rows must be equal after a rebuild from history (and the order to compare by).
+READ_MODELS = {
+    "audit_trail": "aggregate_id, aggregate_version",
+    "topics": "id",
+    "projects": "id",
+}

@@ -1,0 +1,112 @@
+"""Integration events: the envelope every service publishes, and the catalogue of contracts.
+
+Envelope, schema version 1 (JSON, UTF-8), one Kafka message per domain event:
+
+    event_id          UUID, stable for the event: uuid5(aggregate_id, version), so a republished
+                      event carries the id it had the first time
+    type              "<service>.<Aggregate>.<Event>", e.g. "filing.Project.Approved"
+    schema_version    of this envelope and the payload of `type`
+    aggregate_id      the aggregate the event belongs to (also the Kafka message key)
+    aggregate_type    "Project", "Topic", "Department", ...
+    aggregate_version 1, 2, 3 ... per aggregate, without gaps
+    department        the department whose data this is
+    branch            the branch, where the aggregate belongs to one
+    actor             {"id", "role", "department"?, "branch"?}: who caused it
+    request_id        the client's request id of the command that recorded it
+    occurred_at       ISO-8601 UTC timestamp at which it was recorded
+    source            {"service", "instance", "position"}: the notification id in the source's
+                      event store, which orders every event of that store
+    payload           the event's own fields (see CATALOGUE)
+
+Topics: one per service instance, "<prefix>.<service>.<instance>", keyed by aggregate id.
+Consumers subscribe by pattern. A record whose key is MARKER_KEY is the relay's marker (it
+tells the relay whether the broker still holds what it published) and carries no event.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+MARKER_KEY = b"__vanguard_relay_marker__"
+
+
+@dataclass(frozen=True)
+class Envelope:
+    event_id: str
+    type: str
+    aggregate_id: str
+    aggregate_type: str
+    aggregate_version: int
+    department: str
+    branch: str | None
+    actor: dict[str, str]
+    request_id: str | None
+    occurred_at: str
+    source: dict[str, Any]
+    payload: dict[str, Any] = field(default_factory=dict)
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def service(self) -> str:
+        return str(self.source["service"])
+
+    @property
+    def event_name(self) -> str:
+        return self.type.rsplit(".", 1)[-1]
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Envelope:
+        raw = json.loads(data)
+        if raw.get("schema_version") != SCHEMA_VERSION:
+            raise ValueError(f"unsupported envelope schema_version {raw.get('schema_version')}")
+        return cls(**raw)
+
+
+def event_id(aggregate_id: uuid.UUID | str, version: int) -> str:
+    return str(uuid.uuid5(uuid.UUID(str(aggregate_id)), str(version)))
+
+
+def topic_name(prefix: str, service: str, instance: str) -> str:
+    return f"{prefix}.{service}.{instance}"
+
+
+def topic_pattern(prefix: str, services: tuple[str, ...] = ()) -> str:
+    escaped = prefix.replace(".", r"\.")
+    group = "|".join(services) if services else "[a-z]+"
+    return rf"^{escaped}\.({group})\..+$"
+
+
+# The contracts each service publishes: event type -> what its payload holds.
+CATALOGUE: dict[str, dict[str, str]] = {
+    "filing.Department.Registered": {"code": "department code", "name": "name"},
+    "filing.Department.BranchRegistered": {
+        "code": "branch code", "name": "name", "secretary_id": "member id of the 支部书记",
+        "secretary_name": "name",
+    },
+    "filing.Department.MemberRegistered": {"branch": "branch code", "member_id": "id", "name": "name"},
+    "filing.Topic.Posed": {
+        "year": "int", "direction": "direction code", "title": "str", "description": "str",
+    },
+    "filing.Topic.Revised": {"title": "str", "description": "str", "direction": "direction code"},
+    "filing.Topic.Withdrawn": {"reason": "str"},
+    "filing.Project.Drafted": {
+        "topic_id": "uuid", "year": "int", "direction": "code", "title": "str", "goal": "str",
+        "targets": "[str]", "milestones": "[{id, title, due (date), deliverable}]",
+        "responsible": "{id, name}",
+    },
+    "filing.Project.Revised": {"...": "the fields that changed, as in Drafted"},
+    "filing.Project.Submitted": {},
+    "filing.Project.Returned": {"reasons": "[str]"},
+    "filing.Project.Approved": {"record_no": "备案号", "milestones": "the approved plan"},
+    "filing.Project.MilestoneChangeRequested": {"milestones": "proposed plan", "reason": "str"},
+    "filing.Project.MilestoneChangeApproved": {"milestones": "the approved plan"},
+    "filing.Project.MilestoneChangeReturned": {"reasons": "[str]"},
+    "filing.Project.Withdrawn": {"reason": "str"},
+}

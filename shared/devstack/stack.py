@@ -1,0 +1,65 @@
+"""The whole system on one machine: databases, service instances, relays, projection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+from shared.devstack.ports import free_port
+from shared.devstack.processes import ServiceProcess
+
+
+@dataclass
+class Stack:
+    folder: Path
+    pg_dsn: str  # server DSN, without a database
+    kafka_bootstrap: str
+    jwt_secret: str = "vanguard-local-development-secret-change-me"
+    topic_prefix: str = "vanguard"
+    processes: list[ServiceProcess] = field(default_factory=list)
+
+    def database(self, name: str) -> str:
+        """Create the database if missing; return its DSN."""
+        with psycopg.connect(f"{self.pg_dsn}/postgres", autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+                conn.execute(f'CREATE DATABASE "{name}"')
+        return f"{self.pg_dsn}/{name}"
+
+    def _env(self, **values: object) -> dict[str, str]:
+        base = {"VANGUARD_KAFKA_BOOTSTRAP": self.kafka_bootstrap, "VANGUARD_JWT_SECRET": self.jwt_secret,
+                "VANGUARD_TOPIC_PREFIX": self.topic_prefix}
+        return {**base, **{f"VANGUARD_{k.upper()}": str(v) for k, v in values.items()}}
+
+    def _process(self, name: str, module: str, env: dict[str, str], port: int | None) -> ServiceProcess:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        health = f"http://127.0.0.1:{port}/health" if port else None
+        process = ServiceProcess(name, module, env, self.folder / f"{name}.log", health)
+        self.processes.append(process)
+        return process
+
+    def filing(self, instance: str, departments: str, port: int | None = None, workers: int = 1,
+               database: str | None = None) -> tuple[ServiceProcess, ServiceProcess]:
+        """A filing instance (its API and its relay), with a database of its own."""
+        dsn = self.database(database or f"filing_{instance}")
+        port = port or free_port()
+        env = self._env(instance=instance, departments=departments, database_dsn=dsn, port=port, workers=workers,
+                        relay_metrics_port=free_port())
+        api = self._process(f"filing-{instance}", "services.filing", env, port)
+        relay = self._process(f"filing-{instance}-relay", "services.filing.relay", env, None)
+        return api, relay
+
+    def projection(self, instance: str = "main", port: int | None = None, group_id: str | None = None,
+                   database: str | None = None) -> ServiceProcess:
+        dsn = self.database(database or f"projection_{instance}")
+        port = port or free_port()
+        env = self._env(instance=instance, database_dsn=dsn, port=port, group_id=group_id or f"projection-{instance}")
+        return self._process(f"projection-{instance}", "services.projection", env, port)
+
+    def url(self, process: ServiceProcess) -> str:
+        return f"http://127.0.0.1:{process.env['VANGUARD_PORT']}"
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()

@@ -1,0 +1,58 @@
+"""Errors a user can cause, each with the HTTP status it maps to and a message they understand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class VanguardError(Exception):
+    """Base of every error we answer with a problem-details body."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InvalidInput(VanguardError):
+    status = 422
+    code = "invalid_input"
+
+
+class NotAuthenticated(VanguardError):
+    status = 401
+    code = "not_authenticated"
+
+
+class Forbidden(VanguardError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(VanguardError):
+    status = 404
+    code = "not_found"
+
+
+class InvalidTransition(VanguardError):
+    """The command is not allowed in the aggregate's current state (lifecycle rule)."""
+
+    status = 409
+    code = "invalid_transition"
+
+
+class StaleVersion(VanguardError):
+    """The client's expected version is behind the aggregate's (optimistic concurrency)."""
+
+    status = 409
+    code = "stale_version"
+
+
+class NotServed(VanguardError):
+    """This service instance does not serve the department named in the command."""
+
+    status = 421
+    code = "department_not_served"

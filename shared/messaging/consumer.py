@@ -1,0 +1,56 @@
+"""The consumer loop: Kafka records in, inbox transactions out, offsets committed after."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+import asyncpg
+from kafka.errors import CommitFailedError
+
+from shared.contracts import MARKER_KEY, Envelope
+from shared.messaging import kafka
+from shared.messaging.inbox import Inbox, decode
+from shared.observability import CONSUMER_ERRORS
+
+log = logging.getLogger("vanguard.consumer")
+
+
+@dataclass
+class ConsumerSettings:
+    bootstrap: str
+    group_id: str
+    pattern: str
+
+
+async def consume(settings: ConsumerSettings, pool: asyncpg.Pool, inbox: Inbox, stopping: asyncio.Event) -> None:
+    """Run until `stopping` is set; Kafka offsets are only a hint, the inbox is the truth."""
+    consumer = await asyncio.to_thread(kafka.consumer, settings.bootstrap, settings.group_id)
+    consumer.subscribe(pattern=settings.pattern)
+    try:
+        while not stopping.is_set():
+            polled = await asyncio.to_thread(consumer.poll, 100)
+            if not polled:
+                continue
+            envelopes: list[Envelope] = []
+            for records in polled.values():
+                for record in records:
+                    if record.key == MARKER_KEY:
+                        continue
+                    decoded = decode(record.value)
+                    if isinstance(decoded, Envelope):
+                        envelopes.append(decoded)
+                    else:
+                        CONSUMER_ERRORS.labels(inbox.service).inc()
+                        log.error("undecodable record at %s/%s@%s: %s", record.topic, record.partition,
+                                  record.offset, decoded["error"])
+            if envelopes:
+                async with pool.acquire() as conn:
+                    await inbox.apply_batch(conn, envelopes)
+            try:
+                await asyncio.to_thread(consumer.commit)
+            except CommitFailedError:
+                log.info("offset commit skipped during a rebalance; the inbox drops the redelivery")
+    finally:
+        await asyncio.to_thread(consumer.close)

@@ -1,0 +1,19 @@
+"""The event feed auditors read: every event of a service instance, in recorded order."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+if TYPE_CHECKING:
+    from eventsourcing.application import Application
+
+    from shared.messaging.envelopes import EnvelopeFactory
+
+
+def event_feed(app: Application[UUID], envelopes: EnvelopeFactory, after: int, limit: int) -> dict[str, Any]:
+    page = app.recorder.select_notifications(start=after, limit=limit, inclusive_of_start=False)
+    events = [asdict(envelopes.envelope(n)) for n in page]
+    last = page[-1].id if page else after
+    return {"events": events, "next_after": last, "more": len(page) == limit}

@@ -1,0 +1,126 @@
+"""Exactly-once effects for consumed events, in order per aggregate.
+
+An event's effect and the consumer's record of it (the aggregate's last applied version)
+commit in one PostgreSQL transaction. A redelivered event (version already applied) is
+dropped; one that arrives before its predecessor is parked and applied when the gap closes.
+An event whose handler fails is kept in a dead-letter table with the error, never lost.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from typing import Any
+
+import asyncpg
+
+from shared.contracts import Envelope
+from shared.observability import CONSUMER_ERRORS, EVENTS_CONSUMED
+
+log = logging.getLogger("vanguard.inbox")
+
+Handler = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS inbox_versions (
+    aggregate_id uuid PRIMARY KEY,
+    version integer NOT NULL,
+    source text NOT NULL
+);
+CREATE TABLE IF NOT EXISTS inbox_parked (
+    aggregate_id uuid NOT NULL,
+    version integer NOT NULL,
+    envelope jsonb NOT NULL,
+    parked_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (aggregate_id, version)
+);
+CREATE TABLE IF NOT EXISTS inbox_dead_letters (
+    event_id uuid PRIMARY KEY,
+    envelope jsonb NOT NULL,
+    error text NOT NULL,
+    failed_at timestamptz NOT NULL DEFAULT now()
+);
+"""
+
+
+class Inbox:
+    def __init__(self, service: str, handle: Handler) -> None:
+        self.service = service
+        self.handle = handle
+        self.last_occurred_at: float | None = None
+
+    @staticmethod
+    async def create_schema(conn: asyncpg.Connection) -> None:
+        await conn.execute(SCHEMA)
+
+    async def apply_batch(self, conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
+        async with conn.transaction():
+            for envelope in envelopes:
+                await self._apply(conn, envelope)
+
+    async def _apply(self, conn: asyncpg.Connection, envelope: Envelope) -> None:
+        aggregate_id = envelope.aggregate_id
+        last = await conn.fetchval(
+            "SELECT version FROM inbox_versions WHERE aggregate_id = $1 FOR UPDATE", aggregate_id) or 0
+        version = envelope.aggregate_version
+        if version <= last:
+            EVENTS_CONSUMED.labels(self.service, envelope.service, "duplicate").inc()
+            return
+        if version > last + 1:
+            await conn.execute(
+                "INSERT INTO inbox_parked (aggregate_id, version, envelope) VALUES ($1, $2, $3) "
+                "ON CONFLICT DO NOTHING", aggregate_id, version, json.dumps(asdict(envelope)))
+            EVENTS_CONSUMED.labels(self.service, envelope.service, "parked").inc()
+            return
+        await self._handle(conn, envelope)
+        while True:  # close the gap with whatever was parked behind this one
+            row = await conn.fetchrow(
+                "DELETE FROM inbox_parked WHERE aggregate_id = $1 AND version = $2 RETURNING envelope",
+                aggregate_id, version + 1)
+            if row is None:
+                break
+            version += 1
+            await self._handle(conn, Envelope(**json.loads(row["envelope"])))
+        await conn.execute(
+            "INSERT INTO inbox_versions (aggregate_id, version, source) VALUES ($1, $2, $3) "
+            "ON CONFLICT (aggregate_id) DO UPDATE SET version = EXCLUDED.version",
+            aggregate_id, version, envelope.source["instance"])
+
+    async def _handle(self, conn: asyncpg.Connection, envelope: Envelope) -> None:
+        try:
+            async with conn.transaction():  # a savepoint: a failing handler undoes only itself
+                await self.handle(conn, envelope)
+        except Exception as error:
+            log.exception("handler failed for %s %s", envelope.type, envelope.event_id)
+            CONSUMER_ERRORS.labels(self.service).inc()
+            await conn.execute(
+                "INSERT INTO inbox_dead_letters (event_id, envelope, error) VALUES ($1, $2, $3) "
+                "ON CONFLICT (event_id) DO UPDATE SET error = EXCLUDED.error, failed_at = now()",
+                envelope.event_id, json.dumps(asdict(envelope)), repr(error))
+            EVENTS_CONSUMED.labels(self.service, envelope.service, "failed").inc()
+            return
+        EVENTS_CONSUMED.labels(self.service, envelope.service, "applied").inc()
+        self.last_occurred_at = time.time()
+
+
+def dispatch(handlers: dict[str, Handler], default: Handler | None = None) -> Handler:
+    """One handler that calls the handler registered for the envelope's type (then `default`)."""
+
+    async def handle(conn: asyncpg.Connection, envelope: Envelope) -> None:
+        if default is not None:
+            await default(conn, envelope)
+        specific = handlers.get(envelope.type)
+        if specific is not None:
+            await specific(conn, envelope)
+
+    return handle
+
+
+def decode(value: bytes) -> Envelope | dict[str, Any]:
+    try:
+        return Envelope.from_bytes(value)
+    except (ValueError, TypeError) as error:
+        return {"error": str(error), "raw": value[:1000].decode(errors="replace")}

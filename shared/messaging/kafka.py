@@ -1,0 +1,42 @@
+"""kafka-python clients with the settings we chose deliberately (see README: messaging)."""
+
+from __future__ import annotations
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+# The embedded broker answers a waiting fetch only when fetch_max_wait_ms expires, so a short
+# wait keeps delivery latency low; a short session timeout keeps a group join to seconds.
+CONSUMER_DEFAULTS = {
+    "enable_auto_commit": False,
+    "auto_offset_reset": "earliest",
+    "fetch_max_wait_ms": 10,
+    "session_timeout_ms": 6000,
+    "heartbeat_interval_ms": 1000,
+    "max_poll_records": 500,
+    "metadata_max_age_ms": 3000,
+}
+
+
+def producer(bootstrap: str) -> KafkaProducer:
+    return KafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=1, retries=5,
+        max_in_flight_requests_per_connection=1,  # keeps one aggregate's events in order on retry
+        request_timeout_ms=10_000, max_block_ms=10_000,
+    )
+
+
+def consumer(bootstrap: str, group_id: str | None, **overrides: object) -> KafkaConsumer:
+    return KafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id, **{**CONSUMER_DEFAULTS, **overrides})
+
+
+def ensure_topic(bootstrap: str, topic: str, partitions: int) -> None:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    try:
+        if topic not in admin.list_topics():
+            admin.create_topics([NewTopic(topic, partitions, 1)])
+    except TopicAlreadyExistsError:
+        pass
+    finally:
+        admin.close()

@@ -1,0 +1,157 @@
+"""The outbox relay: publishes a service's notification log to its Kafka topic.
+
+At least once, in order per aggregate (the message key is the aggregate id). Its position is
+kept in the service's own database and saved only after the broker acknowledged the batch, so
+a crash republishes at most one batch. A marker record written at a remembered offset tells it
+whether the broker still holds what it published; if not (the embedded broker forgets
+everything on restart), it publishes the whole log again. Consumers drop what they already
+applied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import asyncpg
+from kafka import TopicPartition
+
+from shared.contracts import MARKER_KEY
+from shared.messaging import kafka
+from shared.observability import EVENTS_PUBLISHED, RELAY_LAG
+
+if TYPE_CHECKING:
+    from shared.messaging.envelopes import EnvelopeFactory
+
+log = logging.getLogger("vanguard.relay")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS relay_state (
+    topic text PRIMARY KEY,
+    position bigint NOT NULL,
+    marker text,
+    marker_offset bigint
+)
+"""
+
+
+@dataclass
+class RelaySettings:
+    dsn: str
+    bootstrap: str
+    topic: str
+    partitions: int = 3
+    batch: int = 500
+    idle_poll_seconds: float = 0.005
+    check_every_seconds: float = 2.0
+
+
+class Relay:
+    def __init__(self, settings: RelaySettings, envelopes: EnvelopeFactory) -> None:
+        self.settings = settings
+        self.envelopes = envelopes
+        self.recorder = envelopes.app.recorder
+        self.position = 0
+        self.marker: str | None = None
+        self.marker_offset: int | None = None
+        self._last_check = 0.0
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        s = self.settings
+        conn = await asyncpg.connect(s.dsn)
+        try:
+            await conn.execute(_SCHEMA)
+            await self._load(conn)
+            await asyncio.to_thread(kafka.ensure_topic, s.bootstrap, s.topic, s.partitions)
+            producer = await asyncio.to_thread(kafka.producer, s.bootstrap)
+            try:
+                while not stopping.is_set():
+                    if time.monotonic() - self._last_check > s.check_every_seconds:
+                        await self._check_broker(conn, producer)
+                    published = await self._publish_batch(conn, producer)
+                    if not published:
+                        try:
+                            await asyncio.wait_for(stopping.wait(), s.idle_poll_seconds)
+                        except TimeoutError:
+                            pass
+            finally:
+                producer.close(timeout=5)
+        finally:
+            await conn.close()
+
+    async def _load(self, conn: asyncpg.Connection) -> None:
+        row = await conn.fetchrow("SELECT position, marker, marker_offset FROM relay_state WHERE topic = $1",
+                                  self.settings.topic)
+        if row is None:
+            await conn.execute("INSERT INTO relay_state (topic, position) VALUES ($1, 0)", self.settings.topic)
+            return
+        self.position, self.marker, self.marker_offset = row["position"], row["marker"], row["marker_offset"]
+
+    async def _publish_batch(self, conn: asyncpg.Connection, producer: object) -> int:
+        page = await asyncio.to_thread(
+            self.recorder.select_notifications, self.position, self.settings.batch, None, (),
+            inclusive_of_start=False)
+        if not page:
+            RELAY_LAG.labels(self.envelopes.service, self.settings.topic).set(0)
+            return 0
+
+        def send_all() -> None:
+            futures = []
+            for notification in page:
+                envelope = self.envelopes.envelope(notification)
+                futures.append(producer.send(  # type: ignore[attr-defined]
+                    self.settings.topic, key=envelope.aggregate_id.encode(), value=envelope.to_bytes()))
+            producer.flush()  # type: ignore[attr-defined]
+            for future in futures:
+                future.get(timeout=10)  # raises if the broker refused any of them
+
+        await asyncio.to_thread(send_all)
+        self.position = page[-1].id
+        await conn.execute("UPDATE relay_state SET position = $2 WHERE topic = $1", self.settings.topic, self.position)
+        EVENTS_PUBLISHED.labels(self.envelopes.service, self.settings.topic).inc(len(page))
+        maximum = await asyncio.to_thread(self.recorder.max_notification_id)
+        RELAY_LAG.labels(self.envelopes.service, self.settings.topic).set(max(0, (maximum or 0) - self.position))
+        return len(page)
+
+    async def _check_broker(self, conn: asyncpg.Connection, producer: object) -> None:
+        self._last_check = time.monotonic()
+        if self.marker is not None and await asyncio.to_thread(self._marker_present):
+            return
+        if self.marker is not None:
+            log.warning("broker lost %s (marker gone): republishing from the start", self.settings.topic)
+        await asyncio.to_thread(kafka.ensure_topic, self.settings.bootstrap, self.settings.topic,
+                                self.settings.partitions)
+        marker = uuid.uuid4().hex
+
+        def send_marker() -> int:
+            future = producer.send(self.settings.topic, key=MARKER_KEY, value=marker.encode(),  # type: ignore[attr-defined]
+                                   partition=0)
+            producer.flush()  # type: ignore[attr-defined]
+            return int(future.get(timeout=10).offset)
+
+        offset = await asyncio.to_thread(send_marker)
+        self.position, self.marker, self.marker_offset = 0, marker, offset
+        await conn.execute(
+            "UPDATE relay_state SET position = 0, marker = $2, marker_offset = $3 WHERE topic = $1",
+            self.settings.topic, marker, offset)
+
+    def _marker_present(self) -> bool:
+        partition = TopicPartition(self.settings.topic, 0)
+        probe = kafka.consumer(self.settings.bootstrap, None, fetch_max_wait_ms=50)
+        try:
+            if not probe.partitions_for_topic(self.settings.topic):
+                return False
+            probe.assign([partition])
+            probe.seek(partition, self.marker_offset or 0)
+            deadline = time.monotonic() + 3
+            while time.monotonic() < deadline:
+                for record in probe.poll(timeout_ms=200).get(partition, []):
+                    return (record.offset == self.marker_offset and record.key == MARKER_KEY
+                            and record.value == (self.marker or "").encode())
+            return False
+        finally:
+            probe.close()

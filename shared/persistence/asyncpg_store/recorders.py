@@ -1,0 +1,280 @@
+"""The eventsourcing recorder interfaces, each call one coroutine (mostly one round trip)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from eventsourcing.persistence import (
+    AggregateRecorder,
+    ApplicationRecorder,
+    IntegrityError,
+    InterfaceError,
+    ListenNotifySubscription,
+    Notification,
+    OperationalError,
+    ProcessRecorder,
+    StoredEvent,
+    Subscription,
+    Tracking,
+    TrackingRecorder,
+)
+from eventsourcing.utils import retry
+
+from shared.persistence.asyncpg_store.datastore import AsyncpgDatastore
+from shared.persistence.asyncpg_store.sql import EventsSQL, ProcessSQL, TrackingSQL
+
+# Connection-level failures are retried, like eventsourcing.postgres does (a pool connection
+# killed by the server is replaced on the next attempt).
+_retry = retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)
+
+SUBSCRIPTION_BATCH = 2000  # notifications per select while a subscription catches up
+
+
+def _columns(
+    stored_events: Sequence[StoredEvent],
+) -> tuple[list[UUID | str], list[int], list[str], list[bytes]]:
+    return (
+        [e.originator_id for e in stored_events],
+        [e.originator_version for e in stored_events],
+        [e.topic for e in stored_events],
+        [e.state for e in stored_events],
+    )
+
+
+class AsyncpgRecorder:
+    def __init__(self, datastore: AsyncpgDatastore) -> None:
+        self.datastore = datastore
+        self.create_statements: list[str] = []
+
+    def create_table(self) -> None:
+        self.datastore.run(self._create_table())
+
+    async def _execute(self, statement: str, *args: Any) -> None:
+        pool = await self.datastore.pool()
+        async with pool.acquire() as conn:
+            await conn.execute(statement, *args)
+
+    async def _fetch(self, statement: str, *args: Any) -> list[asyncpg.Record]:
+        pool = await self.datastore.pool()
+        async with pool.acquire() as conn:
+            return await conn.fetch(statement, *args)
+
+    async def _fetchval(self, statement: str, *args: Any) -> Any:
+        pool = await self.datastore.pool()
+        async with pool.acquire() as conn:
+            return await conn.fetchval(statement, *args)
+
+    async def _create_table(self) -> None:
+        pool = await self.datastore.pool()
+        async with pool.acquire() as conn, conn.transaction():
+            # Concurrent CREATE ... IF NOT EXISTS / CREATE OR REPLACE can still collide.
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('eventsourcing_ddl'))")
+            schema = self.datastore.schema
+            if not await conn.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", schema):
+                await conn.execute(f'CREATE SCHEMA "{schema.replace(chr(34), chr(34) * 2)}"')
+            for statement in self.create_statements:
+                await conn.execute(statement)
+
+
+class AsyncpgAggregateRecorder(AsyncpgRecorder, AggregateRecorder):
+    _with_ids = False
+
+    def __init__(
+        self, datastore: AsyncpgDatastore, *, events_table_name: str = "stored_events"
+    ) -> None:
+        super().__init__(datastore)
+        self.events_table_name = events_table_name
+        self.events_sql = EventsSQL(
+            datastore.schema,
+            events_table_name,
+            datastore.originator_id_type,
+            with_ids=self._with_ids,
+        )
+        self.create_statements += self.events_sql.create
+
+    @_retry
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        if stored_events:
+            self.datastore.run(self._execute(self.events_sql.insert, *_columns(stored_events)))
+        return None
+
+    @_retry
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        statement = self.events_sql.select_events
+        params: list[Any] = [originator_id]
+        if gt is not None:
+            params.append(gt)
+            statement += f" AND originator_version > ${len(params)}"
+        if lte is not None:
+            params.append(lte)
+            statement += f" AND originator_version <= ${len(params)}"
+        statement += " ORDER BY originator_version DESC" if desc else " ORDER BY originator_version"
+        if limit is not None:
+            params.append(limit)
+            statement += f" LIMIT ${len(params)}"
+        rows = self.datastore.run(self._fetch(statement, *params))
+        return [StoredEvent(originator_id, r[0], r[1], r[2]) for r in rows]
+
+
+class AsyncpgApplicationRecorder(AsyncpgAggregateRecorder, ApplicationRecorder):
+    _with_ids = True
+
+    @_retry
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        return self._insert_events(stored_events, kwargs.get("tracking"))
+
+    def _insert_events(
+        self, stored_events: Sequence[StoredEvent], tracking: Tracking | None
+    ) -> Sequence[int] | None:
+        if not stored_events:
+            return None
+        rows = self.datastore.run(self._fetch(self.events_sql.insert, *_columns(stored_events)))
+        return [r[0] for r in rows]
+
+    @_retry
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        params: list[Any] = [p for p in (start, stop) if p is not None]
+        if topics:
+            params.append(list(topics))
+        params.append(limit)
+        statement = self.events_sql.select_notifications(
+            has_start=start is not None,
+            inclusive=inclusive_of_start,
+            has_stop=stop is not None,
+            has_topics=bool(topics),
+        )
+        rows = self.datastore.run(self._fetch(statement, *params))
+        return [Notification(r[1], r[2], r[3], r[4], r[0]) for r in rows]
+
+    @_retry
+    def max_notification_id(self) -> int | None:
+        return self.datastore.run(self._fetchval(self.events_sql.max_notification_id))
+
+    def subscribe(
+        self, gt: int | None = None, topics: Sequence[str] = ()
+    ) -> Subscription[ApplicationRecorder]:
+        return AsyncpgSubscription(self, gt=gt, topics=topics)
+
+
+class AsyncpgSubscription(ListenNotifySubscription[AsyncpgApplicationRecorder]):
+    def __init__(
+        self,
+        recorder: AsyncpgApplicationRecorder,
+        gt: int | None = None,
+        topics: Sequence[str] = (),
+    ) -> None:
+        datastore = recorder.datastore
+        # LISTEN before the first pull, so nothing committed in between goes unnoticed.
+        self._listener: asyncpg.Connection | None = datastore.run(
+            datastore.listen(recorder.events_sql.channel, self._on_notify)
+        )
+        super().__init__(recorder=recorder, gt=gt, topics=topics)
+        self._select_limit = SUBSCRIPTION_BATCH
+
+    def _on_notify(self) -> None:
+        notified = getattr(self, "_has_been_notified", None)
+        if notified is not None:
+            notified.set()
+
+    def stop(self) -> None:
+        super().stop()
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            datastore = self._recorder.datastore
+            datastore.submit(datastore.unlisten(listener))
+
+
+class AsyncpgTrackingRecorder(AsyncpgRecorder, TrackingRecorder):
+    def __init__(
+        self,
+        datastore: AsyncpgDatastore,
+        *,
+        tracking_table_name: str = "notification_tracking",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(datastore, **kwargs)
+        self.tracking_table_name = tracking_table_name
+        self.tracking_sql = TrackingSQL(datastore.schema, tracking_table_name)
+        self.create_statements += self.tracking_sql.create
+
+    @_retry
+    def insert_tracking(self, tracking: Tracking) -> None:
+        self.datastore.run(self._insert_tracking(tracking))
+
+    async def _insert_tracking(self, tracking: Tracking) -> None:
+        pool = await self.datastore.pool()
+        async with pool.acquire() as conn:
+            inserted = await conn.fetchval(
+                self.tracking_sql.insert, tracking.application_name, tracking.notification_id
+            )
+        if inserted is None:
+            msg = (
+                f"Tracking {tracking.application_name} {tracking.notification_id} "
+                "is not after the recorded position"
+            )
+            raise IntegrityError(msg)
+
+    @_retry
+    def max_tracking_id(self, application_name: str) -> int | None:
+        return self.datastore.run(
+            self._fetchval(self.tracking_sql.max_tracking_id, application_name)
+        )
+
+
+class AsyncpgProcessRecorder(
+    AsyncpgTrackingRecorder, AsyncpgApplicationRecorder, ProcessRecorder
+):
+    def __init__(
+        self,
+        datastore: AsyncpgDatastore,
+        *,
+        events_table_name: str = "stored_events",
+        tracking_table_name: str = "notification_tracking",
+    ) -> None:
+        super().__init__(
+            datastore,
+            tracking_table_name=tracking_table_name,
+            events_table_name=events_table_name,
+        )
+        self.process_sql = ProcessSQL(
+            self.events_sql, self.tracking_sql, datastore.schema, datastore.originator_id_type
+        )
+        self.create_statements += self.process_sql.create
+
+    def _insert_events(
+        self, stored_events: Sequence[StoredEvent], tracking: Tracking | None
+    ) -> Sequence[int] | None:
+        if tracking is None:
+            return super()._insert_events(stored_events, None)
+        rows = self.datastore.run(
+            self._fetch(
+                self.process_sql.insert,
+                *_columns(stored_events),
+                tracking.application_name,
+                tracking.notification_id,
+            )
+        )
+        return [r[0] for r in rows] if stored_events else None

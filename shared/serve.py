@@ -1,0 +1,17 @@
+"""Serve a service's FastAPI app with uvicorn (uvloop + httptools), settings from the environment."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+import uvicorn
+
+
+def serve(app_factory: str, settings_class: str) -> None:
+    module, _, name = settings_class.partition(":")
+    settings = getattr(importlib.import_module(module), name)()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    uvicorn.run(app_factory, factory=True, host=settings.host, port=settings.port,
+                workers=settings.workers, loop="uvloop", http="httptools",
+                log_level="warning", access_log=False)
