@@ -33,6 +33,7 @@ class EmbeddedBroker:
              "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"],
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # stopped by us after the services, not by the terminal's Ctrl-C
         )
         wait_for_port("127.0.0.1", self.port, timeout=30)
 

@@ -54,13 +54,20 @@ class ServiceProcess:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
-    def stop(self, timeout: float = 15) -> None:
+    def terminate(self) -> None:
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
+
+    def wait_or_kill(self, timeout: float) -> None:
+        if self.process and self.process.poll() is None:
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.kill9()
+
+    def stop(self, timeout: float = 15) -> None:
+        self.terminate()
+        self.wait_or_kill(timeout)
 
     @property
     def running(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +61,10 @@ class Stack:
     def url(self, process: ServiceProcess) -> str:
         return f"http://127.0.0.1:{process.env['VANGUARD_PORT']}"
 
-    def stop(self) -> None:
-        for process in reversed(self.processes):
-            process.stop()
+    def stop(self, timeout: float = 15) -> None:
+        """SIGTERM every process at once, then SIGKILL whatever is still running after `timeout`."""
+        for process in self.processes:
+            process.terminate()
+        deadline = time.monotonic() + timeout
+        for process in self.processes:
+            process.wait_or_kill(max(0.1, deadline - time.monotonic()))

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from eventsourcing.application import Application
     from eventsourcing.persistence import Notification
 
-_COMMON = {"originator_id", "originator_version", "timestamp", "actor", "request_id"}
+_COMMON = {"originator_id", "originator_version", "originator_topic", "timestamp", "actor", "request_id"}
 _SCOPE_CACHE = 100_000
 
 

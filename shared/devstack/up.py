@@ -1,0 +1,95 @@
+"""./vanguard up: the whole system on one machine, on embedded defaults, until Ctrl-C.
+
+VANGUARD_PG_DSN (a server DSN, no database) and VANGUARD_KAFKA_BOOTSTRAP point it at a real
+PostgreSQL and Kafka instead of the embedded ones.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from shared.auth import Principal, Role, TokenCodec
+from shared.devstack.broker import start_broker
+from shared.devstack.postgres import start_postgres
+from shared.devstack.stack import Stack
+
+console = Console()
+
+
+def main(
+    data: Path = typer.Option(Path(".run"), help="folder for the embedded database and logs"),
+    organisation: Path = typer.Option(Path("deploy/organisation.yaml"), help="registry to load"),
+    base_port: int = typer.Option(8100, help="filing instances listen from base+1, projection on base+100"),
+) -> None:
+    """Start PostgreSQL, the broker, a filing instance per department, their relays and the projection."""
+    data = data.resolve()
+    data.mkdir(parents=True, exist_ok=True)
+    stoppers = []
+    pg_dsn = os.environ.get("VANGUARD_PG_DSN")
+    if not pg_dsn:
+        cluster = start_postgres(data / "postgres")
+        stoppers.append(cluster.stop)
+        pg_dsn = cluster.dsn
+    bootstrap = os.environ.get("VANGUARD_KAFKA_BOOTSTRAP")
+    if not bootstrap:
+        broker = start_broker(Path(tempfile.mkdtemp(prefix="vanguard-broker-")))
+        stoppers.append(broker.stop)
+        bootstrap = broker.bootstrap
+    secret = os.environ.get("VANGUARD_JWT_SECRET", "vanguard-local-development-secret-change-me")
+    stack = Stack(data / "logs", pg_dsn, bootstrap, jwt_secret=secret)
+    registry = yaml.safe_load(organisation.read_text(encoding="utf-8"))
+    try:
+        instances = []
+        for n, department in enumerate(registry["departments"], start=1):
+            api, relay = stack.filing(department["code"], department["code"], port=base_port + n)
+            instances.append((department, api))
+            api.start()
+            relay.start()
+        projection = stack.projection(port=base_port + 100).start()
+        admin = {"Authorization": f"Bearer {TokenCodec(secret).mint(Principal('admin', Role.ADMIN))}"}
+        for department, api in instances:
+            httpx.post(f"{stack.url(api)}/organisation", json={"departments": [department]},
+                       headers=admin, timeout=30).raise_for_status()
+        table = Table(title="Vanguard 一支部一项目 is up (Ctrl-C stops everything)")
+        table.add_column("service")
+        table.add_column("URL (OpenAPI docs at /docs)")
+        for department, api in instances:
+            table.add_row(f"filing · {department['name']} ({department['code']})", stack.url(api))
+        table.add_row("projection", stack.url(projection))
+        table.add_row("PostgreSQL", pg_dsn)
+        table.add_row("Kafka", bootstrap)
+        console.print(table)
+        console.print("Tokens: ./vanguard token --role committee --department fgw  (see README)")
+        stop = False
+
+        def request_stop(*_: object) -> None:
+            nonlocal stop
+            stop = True
+
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+        while not stop:
+            for process in stack.processes:
+                if not process.running:
+                    console.print(f"[yellow]{process.name} exited; restarting (log: {process.log_path})")
+                    process.start(wait=False)
+            time.sleep(1)
+    finally:
+        console.print("stopping…")
+        stack.stop()
+        for stopper in reversed(stoppers):
+            stopper()
+
+
+if __name__ == "__main__":
+    typer.run(main)
