@@ -17,6 +17,7 @@ CREATE TABLE IF NOT EXISTS audit_trail (
     source_instance text NOT NULL,
     source_position bigint NOT NULL,
     payload jsonb NOT NULL,
+    applied_seq bigint GENERATED ALWAYS AS IDENTITY,  -- the order events were applied in here
     UNIQUE (aggregate_id, aggregate_version)
 );
 CREATE INDEX IF NOT EXISTS audit_trail_project ON audit_trail (project_id, occurred_at);
@@ -54,9 +55,10 @@ CREATE TABLE IF NOT EXISTS projects (
 CREATE INDEX IF NOT EXISTS projects_scope ON projects (department, branch, year);
 """
 
-# Tables whose rows must be equal after a rebuild from history (and the order to compare by).
+# Tables whose rows must be equal after a rebuild from history: the order to compare by, and
+# the columns that record local facts (when applied here), not history.
 READ_MODELS = {
-    "audit_trail": "aggregate_id, aggregate_version",
-    "topics": "id",
-    "projects": "id",
+    "audit_trail": ("aggregate_id, aggregate_version", ("applied_seq",)),
+    "topics": ("id", ()),
+    "projects": ("id", ()),
 }

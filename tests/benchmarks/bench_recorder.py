@@ -1,7 +1,8 @@
 """Recorder throughput: shared.persistence.asyncpg_store against eventsourcing.postgres.
 
-Run with `python -m tests.benchmarks.bench_recorder`. Starts its own durable PostgreSQL, so
-commit costs are real (fsync on), and measures both recorders on the same database.
+Run with `python -m tests.benchmarks.bench_recorder`. Starts its own durable PostgreSQL (fsync
+on, so commits cost what they cost) and measures both recorders on the same database, in
+alternating rounds so that background load drifting during the run hits both alike.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlparse
 
 import asyncpg
@@ -24,62 +24,65 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from shared.devstack.postgres import start_postgres
 from shared.persistence.asyncpg_store import AsyncpgApplicationRecorder, AsyncpgDatastore
 
-SINGLE_EVENTS = 3000
+ROUNDS = 6
+SINGLE_EVENTS = 3000  # per recorder, one event per insert_events() call
 BATCHES, BATCH_SIZE = 100, 100
 READ_EVENTS, PAGE = 20_000, 1000
 STATE = b'{"amount":"10.00","timestamp":"2024-01-01T00:00:00+00:00"}'
+
+SINGLE = "single-event saves (events/s)"
+BATCHED = f"batched saves x{BATCH_SIZE} (events/s)"
+READ = f"select_notifications x{PAGE} (notifications/s)"
+RAW = "raw asyncpg single-row INSERT tx (tx/s)"
 
 
 def _events(count: int) -> list[StoredEvent]:
     return [StoredEvent(uuid.uuid4(), 1, "bench:Event", STATE) for _ in range(count)]
 
 
-def _rate(count: int, action: Callable[[], Any]) -> float:
+def _timed(action: Callable[[], object]) -> float:
     started = time.perf_counter()
     action()
-    return count / (time.perf_counter() - started)
+    return time.perf_counter() - started
 
 
-def _single(recorder: ApplicationRecorder) -> float:
-    events = _events(SINGLE_EVENTS)
-    for event in events[:100]:  # warm up: connections, prepared statements
-        recorder.insert_events([StoredEvent(uuid.uuid4(), 1, event.topic, event.state)])
-    return _rate(SINGLE_EVENTS, lambda: [recorder.insert_events([e]) for e in events])
+def _save_one_by_one(recorder: ApplicationRecorder, count: int) -> float:
+    events = _events(count)
+    return _timed(lambda: [recorder.insert_events([e]) for e in events])
 
 
-def _batched(recorder: ApplicationRecorder) -> float:
-    batches = [_events(BATCH_SIZE) for _ in range(BATCHES)]
-    recorder.insert_events(_events(BATCH_SIZE))
-    return _rate(BATCHES * BATCH_SIZE, lambda: [recorder.insert_events(b) for b in batches])
+def _save_batches(recorder: ApplicationRecorder, count: int) -> float:
+    batches = [_events(BATCH_SIZE) for _ in range(count)]
+    return _timed(lambda: [recorder.insert_events(b) for b in batches])
 
 
-def _read(recorder: ApplicationRecorder, first_id: int) -> float:
-    def read_all() -> int:
-        count, start = 0, first_id
-        while True:
+def _read_pages(recorder: ApplicationRecorder, times: int) -> float:
+    def read() -> None:
+        count, start = 0, 0
+        while count < READ_EVENTS:
             page = recorder.select_notifications(start, PAGE, inclusive_of_start=False)
-            if not page:
-                return count
+            assert len(page) == PAGE
             count += len(page)
             start = page[-1].id
 
-    read_all()  # warm up
-    started = time.perf_counter()
-    count = read_all()
-    assert count >= READ_EVENTS, count
-    return count / (time.perf_counter() - started)
+    return sum(_timed(read) for _ in range(times))
 
 
-def _measure(recorder: ApplicationRecorder) -> dict[str, float]:
-    results = {
-        "single-event saves (events/s)": _single(recorder),
-        f"batched saves x{BATCH_SIZE} (events/s)": _batched(recorder),
-    }
-    first_id = recorder.max_notification_id() or 0
-    for _ in range(READ_EVENTS // 1000):
-        recorder.insert_events(_events(1000))
-    results[f"select_notifications x{PAGE} (notifications/s)"] = _read(recorder, first_id)
-    return results
+def _compare(
+    recorders: dict[str, ApplicationRecorder],
+    run: Callable[[ApplicationRecorder, int], float],
+    total: int,
+    units_per_call: int,
+) -> dict[str, float]:
+    """Units per second for each recorder, over ROUNDS alternating rounds after a warm-up."""
+    per_round = total // ROUNDS
+    elapsed = dict.fromkeys(recorders, 0.0)
+    for recorder in recorders.values():
+        run(recorder, max(1, per_round // 10))
+    for _ in range(ROUNDS):
+        for name, recorder in recorders.items():
+            elapsed[name] += run(recorder, per_round)
+    return {name: per_round * ROUNDS * units_per_call / t for name, t in elapsed.items()}
 
 
 async def _raw_inserts(dsn: str, count: int) -> float:
@@ -97,9 +100,9 @@ async def _raw_inserts(dsn: str, count: int) -> float:
         await conn.close()
 
 
-def _library_recorder(dsn: str) -> tuple[PostgresDatastore, PostgresApplicationRecorder]:
+def _library_datastore(dsn: str) -> PostgresDatastore:
     url = urlparse(dsn)
-    datastore = PostgresDatastore(
+    return PostgresDatastore(
         dbname=url.path.lstrip("/"),
         host=url.hostname or "127.0.0.1",
         port=url.port or 5432,
@@ -107,43 +110,51 @@ def _library_recorder(dsn: str) -> tuple[PostgresDatastore, PostgresApplicationR
         password=url.password or "",
         pool_size=5,
     )
-    recorder = PostgresApplicationRecorder(datastore, events_table_name="library_events")
-    recorder.create_table()
-    return datastore, recorder
+
+
+def _measure(dsn: str) -> dict[str, dict[str, float]]:
+    library_datastore = _library_datastore(dsn)
+    ours_datastore = AsyncpgDatastore(dsn, pool_size=5)
+    try:
+        library = PostgresApplicationRecorder(library_datastore, events_table_name="lib_events")
+        ours = AsyncpgApplicationRecorder(ours_datastore, events_table_name="ours_events")
+        recorders: dict[str, ApplicationRecorder] = {"ours": ours, "library": library}
+        for recorder in (library, ours):
+            recorder.create_table()
+        results = {
+            SINGLE: _compare(recorders, _save_one_by_one, SINGLE_EVENTS, 1),
+            BATCHED: _compare(recorders, _save_batches, BATCHES, BATCH_SIZE),
+        }
+        for recorder in recorders.values():
+            while (recorder.max_notification_id() or 0) < READ_EVENTS:
+                recorder.insert_events(_events(1000))
+        results[READ] = _compare(recorders, _read_pages, ROUNDS, READ_EVENTS)
+        return results
+    finally:
+        ours_datastore.close()
+        library_datastore.close()
 
 
 def main() -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="bench-recorder-") as folder:
-        # The server runs as another user whose group may not match ours: open the folder up.
+        # The server runs as another user, whose group may not match ours: open the folder up.
         os.chmod(folder, 0o755)
         cluster = start_postgres(Path(folder) / "pg", durable=True)
         try:
             with psycopg.connect(cluster.database_dsn("postgres"), autocommit=True) as conn:
                 conn.execute("CREATE DATABASE bench")
             dsn = cluster.database_dsn("bench")
-
             raw = asyncio.run(_raw_inserts(dsn, SINGLE_EVENTS))
-
-            library_datastore, library = _library_recorder(dsn)
-            try:
-                baseline = _measure(library)
-            finally:
-                library_datastore.close()
-
-            with AsyncpgDatastore(dsn, pool_size=5) as datastore:
-                ours_recorder = AsyncpgApplicationRecorder(datastore, events_table_name="ours_events")
-                ours_recorder.create_table()
-                ours = _measure(ours_recorder)
+            results = _measure(dsn)
         finally:
             cluster.stop()
 
     rows: list[dict] = [
-        {"measure": name, "ours": ours[name], "library": baseline[name],
-         "ratio": ours[name] / baseline[name]}
-        for name in ours
+        {"measure": name, "ours": r["ours"], "library": r["library"],
+         "ratio": r["ours"] / r["library"]}
+        for name, r in results.items()
     ]
-    rows.append({"measure": "raw asyncpg single-row INSERT (tx/s)", "ours": raw,
-                 "library": None, "ratio": None})
+    rows.append({"measure": RAW, "ours": raw, "library": None, "ratio": None})
     _print(rows)
     return rows
 

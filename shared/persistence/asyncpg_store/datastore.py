@@ -7,7 +7,6 @@ import contextlib
 import threading
 import weakref
 from collections.abc import Callable, Coroutine
-from concurrent.futures import TimeoutError as FutureTimeoutError
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -95,6 +94,37 @@ async def _reset_connection(conn: asyncpg.Connection) -> None:
     return None
 
 
+_CLOSED = "Datastore is closed"
+
+
+class _Call:
+    """A coroutine run on the loop thread, awaited from another thread with a bare lock.
+
+    Cheaper than run_coroutine_threadsafe's concurrent Future (Condition, chained callbacks):
+    this is on the path of every recorder call.
+    """
+
+    __slots__ = ("coroutine", "done", "loop", "task")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, Any]):
+        self.loop = loop
+        self.coroutine = coroutine
+        self.done = threading.Lock()
+        self.done.acquire()
+        self.task: asyncio.Task[Any] | None = None
+
+    def start(self) -> None:
+        self.task = self.loop.create_task(self.coroutine)
+        self.task.add_done_callback(self._finish)
+
+    def _finish(self, _: object) -> None:
+        self.done.release()
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+
 class _State:
     """What shutdown needs, kept apart from the datastore so a finalizer can hold it."""
 
@@ -169,23 +199,36 @@ class AsyncpgDatastore:
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run a coroutine on the loop thread and return its result, errors translated."""
-        if self._state.closed:
+        state = self._state
+        if state.closed:
             coroutine.close()
-            msg = "Datastore is closed"
-            raise ConnectionPoolClosedError(msg)
-        future = asyncio.run_coroutine_threadsafe(coroutine, self._state.loop)
+            raise ConnectionPoolClosedError(_CLOSED)
+        call = _Call(state.loop, coroutine)
         try:
-            return future.result()
-        except PersistenceError:
-            raise
-        except Exception as error:
-            translated = translate(error)
-            if translated is error:
-                raise
-            raise translated from error
+            state.loop.call_soon_threadsafe(call.start)
+        except RuntimeError:  # the loop has been closed meanwhile
+            coroutine.close()
+            raise ConnectionPoolClosedError(_CLOSED) from None
+        try:
+            # Wake up now and then, in case the loop was stopped before it started the call.
+            while not call.done.acquire(timeout=1.0):
+                if state.loop.is_closed():
+                    raise ConnectionPoolClosedError(_CLOSED)
         except BaseException:
-            future.cancel()
+            with contextlib.suppress(RuntimeError):
+                state.loop.call_soon_threadsafe(call.cancel)
             raise
+        task = call.task
+        assert task is not None
+        if task.cancelled():
+            raise ConnectionPoolClosedError(_CLOSED)
+        error = task.exception()
+        if error is None:
+            return task.result()
+        translated = translate(error)
+        if translated is error:
+            raise error
+        raise translated from error
 
     async def pool(self) -> asyncpg.Pool:
         pool = self._state.pool
@@ -227,14 +270,6 @@ class AsyncpgDatastore:
             return
         with contextlib.suppress(RuntimeError):  # loop already stopped
             asyncio.run_coroutine_threadsafe(coroutine, self._state.loop)
-
-    def wait_idle(self, timeout: float) -> None:
-        """Wait until coroutines submitted before now have had a chance to run."""
-        if self._state.closed:
-            return
-        future = asyncio.run_coroutine_threadsafe(asyncio.sleep(0), self._state.loop)
-        with contextlib.suppress(FutureTimeoutError, RuntimeError):
-            future.result(timeout=timeout)
 
     def close(self) -> None:
         self._finalizer()

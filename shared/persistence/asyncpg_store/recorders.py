@@ -24,7 +24,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import retry
 
 from shared.persistence.asyncpg_store.datastore import AsyncpgDatastore
-from shared.persistence.asyncpg_store.sql import EventsSQL, ProcessSQL, TrackingSQL
+from shared.persistence.asyncpg_store.sql import EventsSQL, TrackingSQL
 
 # Connection-level failures are retried, like eventsourcing.postgres does (a pool connection
 # killed by the server is replaced on the next attempt).
@@ -41,6 +41,13 @@ def _columns(
         [e.originator_version for e in stored_events],
         [e.topic for e in stored_events],
         [e.state for e in stored_events],
+    )
+
+
+def _not_after(tracking: Tracking) -> IntegrityError:
+    return IntegrityError(
+        f"Tracking {tracking.application_name} {tracking.notification_id} "
+        "is not after the recorded position"
     )
 
 
@@ -61,6 +68,11 @@ class AsyncpgRecorder:
         pool = await self.datastore.pool()
         async with pool.acquire() as conn:
             return await conn.fetch(statement, *args)
+
+    async def _fetchrow(self, statement: str, *args: Any) -> asyncpg.Record:
+        pool = await self.datastore.pool()
+        async with pool.acquire() as conn:
+            return await conn.fetchrow(statement, *args)
 
     async def _fetchval(self, statement: str, *args: Any) -> Any:
         pool = await self.datastore.pool()
@@ -222,20 +234,13 @@ class AsyncpgTrackingRecorder(AsyncpgRecorder, TrackingRecorder):
 
     @_retry
     def insert_tracking(self, tracking: Tracking) -> None:
-        self.datastore.run(self._insert_tracking(tracking))
-
-    async def _insert_tracking(self, tracking: Tracking) -> None:
-        pool = await self.datastore.pool()
-        async with pool.acquire() as conn:
-            inserted = await conn.fetchval(
+        inserted = self.datastore.run(
+            self._fetchval(
                 self.tracking_sql.insert, tracking.application_name, tracking.notification_id
             )
+        )
         if inserted is None:
-            msg = (
-                f"Tracking {tracking.application_name} {tracking.notification_id} "
-                "is not after the recorded position"
-            )
-            raise IntegrityError(msg)
+            raise _not_after(tracking)
 
     @_retry
     def max_tracking_id(self, application_name: str) -> int | None:
@@ -259,22 +264,21 @@ class AsyncpgProcessRecorder(
             tracking_table_name=tracking_table_name,
             events_table_name=events_table_name,
         )
-        self.process_sql = ProcessSQL(
-            self.events_sql, self.tracking_sql, datastore.schema, datastore.originator_id_type
-        )
-        self.create_statements += self.process_sql.create
+        self.insert_tracked = self.events_sql.insert_tracked(self.tracking_sql)
 
     def _insert_events(
         self, stored_events: Sequence[StoredEvent], tracking: Tracking | None
     ) -> Sequence[int] | None:
         if tracking is None:
             return super()._insert_events(stored_events, None)
-        rows = self.datastore.run(
-            self._fetch(
-                self.process_sql.insert,
+        tracked, notification_ids = self.datastore.run(
+            self._fetchrow(
+                self.insert_tracked,
                 *_columns(stored_events),
                 tracking.application_name,
                 tracking.notification_id,
             )
         )
-        return [r[0] for r in rows] if stored_events else None
+        if not tracked:
+            raise _not_after(tracking)
+        return notification_ids if stored_events else None

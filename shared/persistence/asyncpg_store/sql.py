@@ -1,6 +1,16 @@
 """SQL text for the asyncpg recorders: identifiers, DDL and the statements on the hot path.
 
 Tables have the same layout as eventsourcing.postgres's, so either module can read the other's.
+
+Every write is one autocommitted statement (one round trip, no BEGIN/COMMIT): any error,
+e.g. a duplicate (originator_id, originator_version), rolls the whole batch back.
+
+Notification ids are taken under a transaction-scoped advisory lock per events table, held
+until commit, so transactions take ids in commit order and a reader tailing the sequence never
+passes over a gap that is filled in later. The lock is taken in a MATERIALIZED CTE that every
+inserted row is joined with, so it is held before the first nextval(). It is cheaper than
+eventsourcing.postgres's `LOCK TABLE ... IN EXCLUSIVE MODE`, and still serialises with writers
+using that module: their EXCLUSIVE lock conflicts with our INSERT's ROW EXCLUSIVE lock.
 """
 
 from __future__ import annotations
@@ -10,12 +20,18 @@ import hashlib
 from eventsourcing.persistence import ProgrammingError
 
 MAX_IDENTIFIER_LEN = 63  # NAMEDATALEN - 1: PostgreSQL silently truncates longer names
-_BODY = "$es_body$"  # dollar-quote tag for function bodies
 MIGRATION_ROW = "__migration__"  # eventsourcing.postgres's marker of a single-row tracking table
+COLUMNS = "originator_id, originator_version, topic, state"
+
+_TABLE_OPTIONS = (
+    " WITH (autovacuum_enabled = true, autovacuum_vacuum_threshold = 100000000,"
+    " autovacuum_vacuum_scale_factor = 0.5, autovacuum_analyze_threshold = 1000,"
+    " autovacuum_analyze_scale_factor = 0.01)"
+)
 
 
 def check_identifier(name: str) -> str:
-    if not name or "\x00" in name or _BODY in name:
+    if not name or "\x00" in name:
         msg = f"Invalid identifier: {name!r}"
         raise ProgrammingError(msg)
     if len(name.encode()) > MAX_IDENTIFIER_LEN:
@@ -28,8 +44,12 @@ def quote(name: str) -> str:
     return '"' + check_identifier(name).replace('"', '""') + '"'
 
 
+def literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def derived_name(base: str, suffix: str) -> str:
-    """`base + suffix`, shortened with a hash when that would be truncated (and collide)."""
+    """`base + suffix`, shortened with a hash when it would be truncated (and could collide)."""
     name = base + suffix
     if len(name.encode()) <= MAX_IDENTIFIER_LEN:
         return name
@@ -38,11 +58,10 @@ def derived_name(base: str, suffix: str) -> str:
     return head.decode(errors="ignore") + "_" + digest + suffix
 
 
-_TABLE_OPTIONS = (
-    " WITH (autovacuum_enabled = true, autovacuum_vacuum_threshold = 100000000,"
-    " autovacuum_vacuum_scale_factor = 0.5, autovacuum_analyze_threshold = 1000,"
-    " autovacuum_analyze_scale_factor = 0.01)"
-)
+def advisory_key(schema: str, table: str) -> int:
+    """A stable signed 64-bit lock key for the table's notification sequence."""
+    digest = hashlib.sha1(f"eventsourcing.notification_id:{schema}.{table}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 class EventsSQL:
@@ -50,10 +69,8 @@ class EventsSQL:
 
     def __init__(self, schema: str, table: str, id_type: str, *, with_ids: bool) -> None:
         self.table_name = check_identifier(table)
-        self.channel = table  # LISTEN/NOTIFY channel; asyncpg quotes it on LISTEN
+        self.channel = table  # LISTEN/NOTIFY channel name
         self.qualified = f"{quote(schema)}.{quote(table)}"
-        self.insert_function = f"{quote(schema)}.{quote(derived_name(table, '_insert'))}"
-        columns = "originator_id, originator_version, topic, state"
         self.create: list[str] = [
             f"CREATE TABLE IF NOT EXISTS {self.qualified} ("
             f"originator_id {id_type} NOT NULL, originator_version bigint NOT NULL, "
@@ -64,31 +81,40 @@ class EventsSQL:
         self.select_events = (
             f"SELECT originator_version, topic, state FROM {self.qualified} WHERE originator_id = $1"
         )
+        self._unnest = f"unnest($1::{id_type}[], $2::bigint[], $3::text[], $4::bytea[])"
         if not with_ids:
-            # A single autocommitted statement: the batch is atomic without BEGIN/COMMIT.
-            self.insert = (
-                f"INSERT INTO {self.qualified} ({columns}) SELECT * FROM unnest("
-                f"$1::{id_type}[], $2::bigint[], $3::text[], $4::bytea[])"
-            )
+            self.insert = f"INSERT INTO {self.qualified} ({COLUMNS}) SELECT * FROM {self._unnest}"
             return
         index = quote(derived_name(table, "_notification_id_idx"))
-        self.create += [
-            f"CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {self.qualified} (notification_id ASC)",
-            # Lock before nextval() so that transactions take notification ids in commit order:
-            # a reader tailing the sequence never passes a gap that is filled in later.
-            # EXCLUSIVE mode blocks other writers but not readers.
-            f"CREATE OR REPLACE FUNCTION {self.insert_function}("
-            f"ids {id_type}[], versions bigint[], topics text[], states bytea[]) "
-            f"RETURNS SETOF bigint LANGUAGE plpgsql AS {_BODY} BEGIN "
-            f"LOCK TABLE {self.qualified} IN EXCLUSIVE MODE; "
-            f"NOTIFY {quote(table)}; "
-            f"RETURN QUERY INSERT INTO {self.qualified} ({columns}) "
-            "SELECT * FROM unnest(ids, versions, topics, states) RETURNING notification_id; "
-            f"END {_BODY}",
-        ]
-        self.insert = f"SELECT * FROM {self.insert_function}($1, $2, $3, $4)"
+        self.create.append(
+            f"CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {self.qualified} (notification_id ASC)"
+        )
+        self._lock = (
+            f"SELECT pg_advisory_xact_lock({advisory_key(schema, table)}), "
+            f"pg_notify({literal(self.channel)}, '')"
+        )
+        self.insert = (
+            f"WITH sequenced AS MATERIALIZED ({self._lock}) "
+            f"INSERT INTO {self.qualified} ({COLUMNS}) "
+            f"SELECT e.* FROM sequenced, {self._unnest} AS e RETURNING notification_id"
+        )
         self.max_notification_id = f"SELECT max(notification_id) FROM {self.qualified}"
         self._select_notifications: dict[tuple[bool, bool, bool, bool], str] = {}
+
+    def insert_tracked(self, tracking: TrackingSQL) -> str:
+        """Events and a tracking position in one statement: returns (tracked, ids).
+
+        The events are joined with the tracking upsert, so when the position is not after the
+        recorded one nothing at all is written and `tracked` is false.
+        """
+        return (
+            f"WITH tracked AS ({tracking.upsert('$5', '$6')} RETURNING 1), "
+            f"sequenced AS MATERIALIZED ({self._lock} FROM tracked), "
+            f"inserted AS (INSERT INTO {self.qualified} ({COLUMNS}) "
+            f"SELECT e.* FROM sequenced, {self._unnest} AS e RETURNING notification_id) "
+            "SELECT EXISTS (SELECT FROM tracked), "
+            "ARRAY(SELECT notification_id FROM inserted ORDER BY notification_id)"
+        )
 
     def select_notifications(
         self, *, has_start: bool, inclusive: bool, has_stop: bool, has_topics: bool
@@ -105,8 +131,7 @@ class EventsSQL:
                 conditions.append(f"topic = ANY(${len(conditions) + 1}::text[])")
             where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
             statement = (
-                "SELECT notification_id, originator_id, originator_version, topic, state "
-                f"FROM {self.qualified}{where} "
+                f"SELECT notification_id, {COLUMNS} FROM {self.qualified}{where} "
                 f"ORDER BY notification_id LIMIT ${len(conditions) + 1}"
             )
             self._select_notifications[key] = statement
@@ -131,31 +156,9 @@ class TrackingSQL:
         )
 
     def upsert(self, application_name: str, notification_id: str) -> str:
-        # Only ever moves forward: a position at or below the recorded one is a conflict.
+        # Positions only move forward: one at or below the recorded position is a conflict.
         return (
             f"INSERT INTO {self.qualified} AS t VALUES ({application_name}, {notification_id}) "
             f"ON CONFLICT (application_name) DO UPDATE SET notification_id = {notification_id} "
             f"WHERE t.notification_id < {notification_id}"
         )
-
-
-class ProcessSQL:
-    """Events and tracking in one statement, hence one transaction and one round trip."""
-
-    def __init__(self, events: EventsSQL, tracking: TrackingSQL, schema: str, id_type: str):
-        name = derived_name(f"{events.table_name}_{tracking.table_name}", "_insert")
-        function = f"{quote(schema)}.{quote(name)}"
-        self.create = [
-            f"CREATE OR REPLACE FUNCTION {function}("
-            f"ids {id_type}[], versions bigint[], topics text[], states bytea[], "
-            f"tracked_app text, tracked_id bigint) "
-            f"RETURNS SETOF bigint LANGUAGE plpgsql AS {_BODY} BEGIN "
-            f"{tracking.upsert('tracked_app', 'tracked_id')}; "
-            "IF NOT FOUND THEN RAISE unique_violation USING MESSAGE = "
-            "format('Tracking %s %s is not after the recorded position', tracked_app, tracked_id); "
-            "END IF; "
-            "IF cardinality(ids) > 0 THEN "
-            f"RETURN QUERY SELECT * FROM {events.insert_function}(ids, versions, topics, states); "
-            f"END IF; END {_BODY}"
-        ]
-        self.insert = f"SELECT * FROM {function}($1, $2, $3, $4, $5, $6)"
