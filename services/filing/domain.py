@@ -41,10 +41,10 @@ def _direction(direction: str) -> str:
         raise InvalidInput(f"unknown direction '{direction}'; use one of: {codes}") from None
 
 
-def milestone_plan(milestones: list[dict[str, Any]], previous: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    """Validate a milestone plan (节点计划) and give every milestone a stable id."""
+def milestone_plan(milestones: list[dict[str, Any]], issued: set[str] | frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """Validate a milestone plan (节点计划) and give every new milestone an id never issued before."""
     check(0 < len(milestones) <= MAX_ITEMS, f"a project needs 1–{MAX_ITEMS} milestones")
-    taken = {m["id"] for m in previous or []}
+    taken = set(issued) | {str(m["id"]) for m in milestones if m.get("id")}
     plan = []
     for n, milestone in enumerate(milestones, start=1):
         try:
@@ -99,6 +99,8 @@ class Topic(VanguardAggregate):
     def revise(self, actor: dict[str, str], request_id: str | None, *, title: str | None = None,
                description: str | None = None, direction: str | None = None) -> None:
         require(self.state == TopicState.OPEN, "a withdrawn topic cannot be revised")
+        check(any(v is not None for v in (title, description, direction)),
+              "nothing to revise: give at least one of title, description, direction")
         self._revised(
             title=self.title if title is None else _text(title, "title", MAX_TITLE),
             description=self.description if description is None else _text(description, "description", required=False),
@@ -141,6 +143,7 @@ class Project(VanguardAggregate):
         self.goal = goal
         self.targets = targets
         self.milestones = milestones
+        self.issued_milestone_ids = {m["id"] for m in milestones}
         self.responsible = responsible
         self.state = ProjectState.DRAFT.value
         self.record_no: str | None = None
@@ -173,7 +176,7 @@ class Project(VanguardAggregate):
         if changes.get("targets") is not None:
             clean["targets"] = _targets(changes["targets"])
         if changes.get("milestones") is not None:
-            clean["milestones"] = milestone_plan(changes["milestones"], self.milestones)
+            clean["milestones"] = milestone_plan(changes["milestones"], self.issued_milestone_ids)
         if changes.get("responsible") is not None:
             clean["responsible"] = _responsible(changes["responsible"])
         check(bool(clean), "nothing to revise: give at least one of title, goal, targets, milestones, responsible")
@@ -183,6 +186,7 @@ class Project(VanguardAggregate):
     def _revised(self, changes: dict[str, Any], actor: dict[str, str], request_id: str | None) -> None:
         for key, value in changes.items():
             setattr(self, key, value)
+        self.issued_milestone_ids |= {m["id"] for m in changes.get("milestones", [])}
         self._remember(request_id)
 
     def submit(self, actor: dict[str, str], request_id: str | None) -> None:
@@ -235,7 +239,7 @@ class Project(VanguardAggregate):
         require(self.state == ProjectState.APPROVED,
                 f"only an approved project's milestones can be changed; this one is {self.state} "
                 "(revise the plan directly while it is a draft or returned)")
-        plan = milestone_plan(milestones, self.milestones)
+        plan = milestone_plan(milestones, self.issued_milestone_ids)
         check(plan != self.milestones, "the proposed plan is the same as the approved one")
         self._change_requested(milestones=plan, reason=_text(reason, "reason"), actor=actor, request_id=request_id)
 
@@ -244,6 +248,7 @@ class Project(VanguardAggregate):
                           actor: dict[str, str], request_id: str | None) -> None:
         self.state = ProjectState.CHANGE_REQUESTED.value
         self.proposed_milestones = milestones
+        self.issued_milestone_ids |= {m["id"] for m in milestones}
         self.change_reason = reason
         self._remember(request_id)
 

@@ -9,11 +9,11 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from shared.api.limits import MAX_BODY_BYTES, BodyLimit, too_large
 from shared.api.problems import install_problem_handlers, problem
 from shared.auth import TokenCodec
 from shared.observability import HTTP_LATENCY, HTTP_REQUESTS
 
-MAX_BODY_BYTES = 1_000_000
 
 
 def create_service_app(service: str, instance: str, jwt_secret: str, **kwargs: Any) -> FastAPI:
@@ -22,12 +22,13 @@ def create_service_app(service: str, instance: str, jwt_secret: str, **kwargs: A
     app.state.service = service
     app.state.instance = instance
     install_problem_handlers(app)
+    app.add_middleware(BodyLimit)
 
     @app.middleware("http")
     async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            return problem(413, "body_too_large", f"the body is {length} bytes; at most {MAX_BODY_BYTES} allowed")
+            return problem(413, "body_too_large", too_large(length).detail)
         started = time.perf_counter()
         response = await call_next(request)
         route = request.scope.get("route")

@@ -11,6 +11,7 @@ applied.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -61,26 +62,34 @@ class Relay:
         self._last_check = 0.0
 
     async def run(self, stopping: asyncio.Event) -> None:
+        """Publish until `stopping` is set, starting over with fresh clients after any failure."""
+        while not stopping.is_set():
+            try:
+                await self._run_once(stopping)
+            except Exception:  # noqa: BLE001 - a broker or database outage must not end the relay
+                log.exception("relay for %s failed; retrying in 1 s", self.settings.topic)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), 1.0)
+
+    async def _run_once(self, stopping: asyncio.Event) -> None:
         s = self.settings
         conn = await asyncpg.connect(s.dsn)
+        producer = None
         try:
             await conn.execute(_SCHEMA)
             await self._load(conn)
             await asyncio.to_thread(kafka.ensure_topic, s.bootstrap, s.topic, s.partitions)
             producer = await asyncio.to_thread(kafka.producer, s.bootstrap)
-            try:
-                while not stopping.is_set():
-                    if time.monotonic() - self._last_check > s.check_every_seconds:
-                        await self._check_broker(conn, producer)
-                    published = await self._publish_batch(conn, producer)
-                    if not published:
-                        try:
-                            await asyncio.wait_for(stopping.wait(), s.idle_poll_seconds)
-                        except TimeoutError:
-                            pass
-            finally:
-                producer.close(timeout=5)
+            self._last_check = 0.0
+            while not stopping.is_set():
+                if time.monotonic() - self._last_check > s.check_every_seconds:
+                    await self._check_broker(conn, producer)
+                if not await self._publish_batch(conn, producer):
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stopping.wait(), s.idle_poll_seconds)
         finally:
+            if producer is not None:
+                await asyncio.to_thread(producer.close, 5)
             await conn.close()
 
     async def _load(self, conn: asyncpg.Connection) -> None:

@@ -42,9 +42,9 @@ def _table(name: str, rows: list[dict]) -> None:
     cells = [[_cell(row.get(c)) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
     print(f"\n== {name} ==")
-    print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(columns, widths))))
+    print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(columns, widths, strict=True))))
     for r in cells:
-        print("  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(r, widths))))
+        print("  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(r, widths, strict=True))))
 
 
 def main(argv: list[str]) -> int:
@@ -58,7 +58,7 @@ def main(argv: list[str]) -> int:
         except KeyboardInterrupt:
             results[module] = "interrupted"
             break
-        except Exception as error:  # noqa: BLE001 - the others still run; the table says what failed
+        except Exception as error:  # the others still run; the table says what failed
             results[module] = f"failed: {error!r}"
         print(f"({module} took {time.monotonic() - started:.0f} s)", flush=True)
 

@@ -287,7 +287,7 @@ def percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 async def run_load(cfg: dict[str, Any]) -> dict[str, Any]:
@@ -442,8 +442,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--warmup", type=float, default=3.0)
     args = parser.parse_args([] if argv is None else argv)
 
-    from shared.devstack.postgres import start_postgres
     from shared.devstack.ports import free_port
+    from shared.devstack.postgres import start_postgres
     from shared.devstack.stack import Stack
 
     rows: list[dict] = []

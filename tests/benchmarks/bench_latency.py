@@ -31,6 +31,7 @@ import asyncio
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import time
@@ -80,7 +81,7 @@ async def _open_loop(cfg: dict[str, Any], send: Callable[[int], Any]) -> dict[st
         sent[i] = time.time()
         try:
             status[i] = await send(i)
-        except Exception as error:  # noqa: BLE001 - recorded, the schedule goes on
+        except Exception as error:  # recorded; the schedule goes on
             status[i] = -1
             print(f"command {i} failed: {error!r}", file=sys.stderr, flush=True)
         done[i] = time.time()
@@ -152,7 +153,6 @@ def sender_main(kind: str, cfg: dict[str, Any]) -> None:
 
 
 async def _baseline_consumer(cfg: dict[str, Any]) -> None:
-    import signal
 
     from shared.messaging import kafka
 
@@ -176,6 +176,36 @@ async def _baseline_consumer(cfg: dict[str, Any]) -> None:
     finally:
         await asyncio.to_thread(consumer.close)
         await db.close()
+
+
+# --------------------------------------------------------------------------------------------
+# the tap: when did the relay hand each event to Kafka (the record's CreateTime)
+
+
+def tap_main(cfg: dict[str, Any]) -> None:
+    """Read the filing topic without a group from its end; on SIGTERM print key -> CreateTime."""
+
+    from kafka import TopicPartition
+
+    from shared.messaging import kafka
+
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    consumer = kafka.consumer(cfg["bootstrap"], None)
+    partitions = [TopicPartition(cfg["topic"], p) for p in sorted(consumer.partitions_for_topic(cfg["topic"]) or ())]
+    consumer.assign(partitions)
+    consumer.seek_to_end(*partitions)
+    for partition in partitions:
+        consumer.position(partition)
+    print("READY", flush=True)
+    created: dict[str, float] = {}
+    while not stopping:
+        for records in consumer.poll(100).values():
+            for record in records:
+                if record.key:
+                    created.setdefault(record.key.decode(errors="replace"), record.timestamp / 1000)
+    consumer.close()
+    print("RESULT " + json.dumps(created), flush=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -239,8 +269,16 @@ def wait_visible(dsn: str, query: str, key: Any, timeout: float, what: str) -> f
 
 
 def run(name: str, processes: Processes, folder: Path, sender: str, cfg: dict[str, Any], observe_dsn: str,
-        query: str, keys: list[Any], args: argparse.Namespace, cpu_roots: dict[str, int]) -> dict[str, Any]:
+        query: str, keys: list[Any], args: argparse.Namespace, cpu_roots: dict[str, int],
+        tap: tuple[dict[str, Any], list[str]] | None = None) -> dict[str, Any]:
     total = len(keys)
+    tapper = None
+    if tap is not None:
+        tapper = processes.spawn(["-m", MODULE, "tap", json.dumps(tap[0])], folder / "tap.log",
+                                 stdout=subprocess.PIPE)
+        assert tapper.stdout is not None
+        if tapper.stdout.readline().strip() != b"READY":
+            raise RuntimeError(f"the tap failed; see {folder / 'tap.log'}")
     cfg = {**cfg, "total": total, "rate": args.rate, "t0": time.time() + 2.0}
     t0 = cfg["t0"]
     measured_from = t0 + args.warmup
@@ -256,20 +294,30 @@ def run(name: str, processes: Processes, folder: Path, sender: str, cfg: dict[st
         snapshots[name] = {**tree_cpu(roots), "observer": usage.ru_utime + usage.ru_stime,
                            "whole machine": busy / CLK_TCK}
 
-    visible, polls = asyncio.run(observe(
-        observe_dsn, query, keys, t0, args.rate, args.poll_ms / 1000, args.drain,
-        {measured_from: lambda: snapshot("from"), measured_to: lambda: snapshot("to")}))
+    import uvloop
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        visible, polls = runner.run(observe(
+            observe_dsn, query, keys, t0, args.rate, args.poll_ms / 1000, args.drain,
+            {measured_from: lambda: snapshot("from"), measured_to: lambda: snapshot("to")}))
     out, _ = generator.communicate(timeout=60)
     line = next((x for x in out.decode().splitlines() if x.startswith("RESULT ")), None)
     if line is None:
         raise RuntimeError(f"{name}: the sender failed; see {log}")
     sent = json.loads(line[7:])
+    handed: list[float | None] = [None] * total
+    if tapper is not None and tap is not None:
+        os.killpg(tapper.pid, signal.SIGTERM)
+        tapped, _ = tapper.communicate(timeout=30)
+        line = next((x for x in tapped.decode().splitlines() if x.startswith("RESULT ")), None)
+        created = json.loads(line[7:]) if line else {}
+        handed = [created.get(k) for k in tap[1]]
     window = measured_to - measured_from
     cpu = ({k: (snapshots["to"][k] - snapshots["from"][k]) / window for k in snapshots["to"]}
            if len(snapshots) == 2 else {})
 
     first = int(args.warmup * args.rate)
-    latency, http, after_http, late = [], [], [], []
+    latency, http, after_http, late, to_relay, from_relay = [], [], [], [], [], []
     missing = failed = 0
     for i in range(first, total):
         scheduled = t0 + i / args.rate
@@ -282,6 +330,9 @@ def run(name: str, processes: Processes, folder: Path, sender: str, cfg: dict[st
         latency.append(visible[i] - scheduled)
         http.append(sent["done"][i] - scheduled)
         after_http.append(visible[i] - sent["done"][i])
+        if handed[i] is not None:
+            to_relay.append(handed[i] - sent["done"][i])
+            from_relay.append(visible[i] - handed[i])
 
     def stats(values: list[float]) -> dict[str, float | None]:
         ms = [v * 1000 for v in values]
@@ -290,6 +341,7 @@ def run(name: str, processes: Processes, folder: Path, sender: str, cfg: dict[st
 
     result = {"name": name, "n": total - first, "missing": missing, "failed": failed, **stats(latency),
               "sender_done": stats(http), "after_sender": stats(after_http), "late": stats(late),
+              "to_relay": stats(to_relay), "from_relay": stats(from_relay),
               "polls_per_s": polls / (total / args.rate + args.drain), "cpu": cpu}
     return result
 
@@ -298,7 +350,7 @@ def _line(label: str, s: dict[str, Any]) -> str:
     def f(v: float | None) -> str:
         return "     -" if v is None else f"{v:6.1f}"
 
-    return f"  {label:<44} p50 {f(s['p50_ms'])}  p95 {f(s['p95_ms'])}  p99 {f(s['p99_ms'])}  max {f(s['max_ms'])} ms"
+    return f"  {label:<50} p50 {f(s['p50_ms'])}  p95 {f(s['p95_ms'])}  p99 {f(s['p99_ms'])}  max {f(s['max_ms'])} ms"
 
 
 def _show(r: dict[str, Any], sender_label: str, after_label: str) -> None:
@@ -307,6 +359,9 @@ def _show(r: dict[str, Any], sender_label: str, after_label: str) -> None:
     print(_line("scheduled send -> row visible (END TO END)", r), flush=True)
     print(_line(sender_label, r["sender_done"]), flush=True)
     print(_line(after_label, r["after_sender"]), flush=True)
+    if r["to_relay"]["p50_ms"] is not None:
+        print(_line("  of which: HTTP 201 -> relay send() (CreateTime)", r["to_relay"]), flush=True)
+        print(_line("  of which: relay send() -> row visible", r["from_relay"]), flush=True)
     print(_line("generator lateness (actual - scheduled send)", r["late"]), flush=True)
     if r["cpu"]:
         print("  cores used while measured: " + " ".join(f"{k}={v:.2f}" for k, v in r["cpu"].items()), flush=True)
@@ -324,10 +379,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--drain", type=float, default=10.0, help="seconds to wait for stragglers")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers of the filing API")
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--tap", action=argparse.BooleanOptionalAction, default=True,
+                        help="also read the filing topic to split the time at the relay's send()")
     args = parser.parse_args([] if argv is None else argv)
 
     from shared.auth import Role
-    from shared.contracts import event_id
+    from shared.contracts import event_id, topic_name
     from shared.devstack.broker import start_broker
     from shared.devstack.postgres import start_postgres
     from shared.devstack.stack import Stack
@@ -375,9 +432,14 @@ def main(argv: list[str] | None = None) -> list[dict]:
             keys = [uuid.UUID(event_id(derived_id("topic", DEPARTMENT, request_id(run_id, i)), 1))
                     for i in range(total)]
             roots = {**common_roots, **{p.name: p.process.pid for p in (api, relay, projection) if p.process}}
+            tap = None
+            if args.tap:
+                topic = topic_name("bench", "filing", DEPARTMENT)
+                tap = ({"bootstrap": broker.bootstrap, "topic": topic},
+                       [str(derived_id("topic", DEPARTMENT, request_id(run_id, i))) for i in range(total)])
             system = run("filing HTTP -> event store -> relay -> broker -> projection", processes, folder,
                          "filing", {"run": run_id, "port": int(api.env["VANGUARD_PORT"])},
-                         projection_dsn, query, keys, args, roots)
+                         projection_dsn, query, keys, args, roots, tap)
             _show(system, "scheduled send -> HTTP 201 received", "HTTP 201 -> row visible in projection")
             stack.stop()  # the baseline runs alone
 
@@ -443,6 +505,8 @@ def _print(rows: list[dict]) -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] in ("filing", "baseline-writer"):
         sender_main("filing" if sys.argv[1] == "filing" else "baseline", json.loads(sys.argv[2]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "tap":
+        tap_main(json.loads(sys.argv[2]))
     elif len(sys.argv) > 1 and sys.argv[1] == "baseline-consumer":
         asyncio.run(_baseline_consumer(json.loads(sys.argv[2])))
     else:

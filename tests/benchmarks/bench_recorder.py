@@ -18,9 +18,9 @@ from urllib.parse import urlparse
 
 import asyncpg
 import psycopg
-
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+
 from shared.devstack.postgres import start_postgres
 from shared.persistence.asyncpg_store import AsyncpgApplicationRecorder, AsyncpgDatastore
 
@@ -150,8 +150,7 @@ def main() -> list[dict]:
             cluster.stop()
 
     rows: list[dict] = [
-        {"measure": name, "ours": r["ours"], "library": r["library"],
-         "ratio": r["ours"] / r["library"]}
+        {"measure": name, "ours": r["ours"], "library": r["library"], "ratio": r["ours"] / r["library"]}
         for name, r in results.items()
     ]
     rows.append({"measure": RAW, "ours": raw, "library": None, "ratio": None})

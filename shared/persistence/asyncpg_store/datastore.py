@@ -1,9 +1,10 @@
-"""A private event loop thread owning an asyncpg pool, driven by the synchronous recorders."""
+"""A private event loop thread owning a pool of asyncpg connections, driven from sync code."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import threading
 import weakref
 from collections.abc import Callable, Coroutine
@@ -25,7 +26,11 @@ from eventsourcing.persistence import (
     ProgrammingError,
 )
 
+from shared.persistence.asyncpg_store.pool import ConnectionPool
+
 T = TypeVar("T")
+
+_CLOSED = "Datastore is closed"
 
 # Most specific first: asyncpg's classes follow SQLSTATE classes, not DB-API ones.
 _ERROR_MAP: tuple[tuple[type[BaseException], type[PersistenceError]], ...] = (
@@ -48,6 +53,9 @@ _ERROR_MAP: tuple[tuple[type[BaseException], type[PersistenceError]], ...] = (
 
 
 def translate(error: BaseException) -> BaseException:
+    """The eventsourcing.persistence error for an asyncpg (or socket) error."""
+    if isinstance(error, PersistenceError):
+        return error
     for source, target in _ERROR_MAP:
         if isinstance(error, source):
             return target(str(error) or type(error).__name__)
@@ -78,47 +86,46 @@ def _encode_uuid(value: UUID | str) -> bytes:
 
 
 def _decode_uuid(data: bytes) -> UUID:
-    # asyncpg's own UUID type would fail the transcoder's exact-type lookup downstream.
+    # Not asyncpg's own UUID subclass: the JSON transcoder looks transcodings up by exact type.
     return UUID(bytes=data)
 
 
-async def _init_connection(conn: asyncpg.Connection) -> None:
-    await conn.set_type_codec(
-        "uuid", schema="pg_catalog", encoder=_encode_uuid, decoder=_decode_uuid, format="binary"
-    )
-
-
-async def _reset_connection(conn: asyncpg.Connection) -> None:
-    # The default reset costs a round trip per release (RESET ALL, UNLISTEN *, ...). We never
-    # leave session state behind, and asyncpg still rolls back an open transaction itself.
-    return None
-
-
-_CLOSED = "Datastore is closed"
+async def _connect(dsn: str, originator_id_type: str) -> asyncpg.Connection:
+    conn = await asyncpg.connect(dsn)
+    if originator_id_type == "uuid":
+        await conn.set_type_codec(
+            "uuid", schema="pg_catalog", encoder=_encode_uuid, decoder=_decode_uuid, format="binary"
+        )
+    return conn
 
 
 class _Call:
-    """A coroutine run on the loop thread, awaited from another thread with a bare lock.
+    """A coroutine run on the loop thread, waited for from another thread with a bare lock.
 
-    Cheaper than run_coroutine_threadsafe's concurrent Future (Condition, chained callbacks):
-    this is on the path of every recorder call.
+    Cheaper than run_coroutine_threadsafe (a concurrent Future with a Condition, chained
+    callbacks, one more loop iteration): this is on the path of every recorder call.
     """
 
-    __slots__ = ("coroutine", "done", "loop", "task")
+    __slots__ = ("coroutine", "done", "error", "result", "task")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, Any]):
-        self.loop = loop
+    def __init__(self, coroutine: Coroutine[Any, Any, Any]) -> None:
         self.coroutine = coroutine
         self.done = threading.Lock()
         self.done.acquire()
-        self.task: asyncio.Task[Any] | None = None
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        self.task = self.loop.create_task(self.coroutine)
-        self.task.add_done_callback(self._finish)
+        self.task = asyncio.get_running_loop().create_task(self._run())
 
-    def _finish(self, _: object) -> None:
-        self.done.release()
+    async def _run(self) -> None:
+        try:
+            self.result = await self.coroutine
+        except BaseException as error:  # handed to the waiting thread
+            self.error = error
+        finally:
+            self.done.release()
 
     def cancel(self) -> None:
         if self.task is not None:
@@ -126,12 +133,12 @@ class _Call:
 
 
 class _State:
-    """What shutdown needs, kept apart from the datastore so a finalizer can hold it."""
+    """What shutdown needs, apart from the datastore, so that a finalizer can hold it."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, thread: threading.Thread) -> None:
         self.loop = loop
         self.thread = thread
-        self.pool: asyncpg.Pool | None = None
+        self.pool: ConnectionPool | None = None
         self.listeners: set[asyncpg.Connection] = set()
         self.closed = False
 
@@ -141,10 +148,7 @@ async def _close_connections(state: _State) -> None:
         with contextlib.suppress(Exception):
             await conn.close(timeout=2)
     if state.pool is not None:
-        try:
-            await asyncio.wait_for(state.pool.close(), timeout=5)
-        except (Exception, asyncio.CancelledError):
-            state.pool.terminate()
+        await state.pool.close()
 
 
 def _shutdown(state: _State) -> None:
@@ -152,17 +156,18 @@ def _shutdown(state: _State) -> None:
     if not state.thread.is_alive():
         return
     in_loop_thread = threading.current_thread() is state.thread
-    future = asyncio.run_coroutine_threadsafe(_close_connections(state), state.loop)
-    if not in_loop_thread:
-        with contextlib.suppress(Exception):
-            future.result(timeout=10)
-    state.loop.call_soon_threadsafe(state.loop.stop)
+    with contextlib.suppress(RuntimeError):  # loop already closed
+        future = asyncio.run_coroutine_threadsafe(_close_connections(state), state.loop)
+        if not in_loop_thread:
+            with contextlib.suppress(Exception):
+                future.result(timeout=10)
+        state.loop.call_soon_threadsafe(state.loop.stop)
     if not in_loop_thread:
         state.thread.join(timeout=10)
 
 
 class AsyncpgDatastore:
-    """One event loop thread and one asyncpg pool; sync callers submit coroutines to it."""
+    """One event loop thread and its connection pool; sync callers submit coroutines to it."""
 
     def __init__(
         self,
@@ -173,20 +178,19 @@ class AsyncpgDatastore:
         originator_id_type: str = "uuid",
     ) -> None:
         self.dsn = dsn
-        self.pool_size = pool_size
         self.schema = schema.strip() or "public"
         if originator_id_type.lower() not in ("uuid", "text"):
             msg = f"Invalid originator_id_type '{originator_id_type}', must be 'uuid' or 'text'"
             raise ValueError(msg)
         self.originator_id_type = originator_id_type.lower()
         loop = _new_loop()
-        thread = threading.Thread(
-            target=_run_loop, args=(loop,), name="asyncpg-datastore", daemon=True
-        )
+        thread = threading.Thread(target=_run_loop, args=(loop,), name="asyncpg-datastore", daemon=True)
         self._state = _State(loop, thread)
-        self._pool_lock: asyncio.Lock | None = None
+        # The pool must not refer back to the datastore, or the finalizer would keep it alive.
+        connect = functools.partial(_connect, dsn, self.originator_id_type)
+        self.pool = self._state.pool = ConnectionPool(connect, pool_size)
         thread.start()
-        # Runs on close() or when the datastore is garbage, e.g. an application never closed.
+        # Runs on close(), or when the datastore is garbage (say an application never closed).
         self._finalizer = weakref.finalize(self, _shutdown, self._state)
 
     @property
@@ -203,14 +207,18 @@ class AsyncpgDatastore:
         if state.closed:
             coroutine.close()
             raise ConnectionPoolClosedError(_CLOSED)
-        call = _Call(state.loop, coroutine)
+        if threading.get_ident() == state.thread.ident:
+            coroutine.close()
+            msg = "Recorder called from its datastore's own event loop: it would wait for ever"
+            raise RuntimeError(msg)
+        call = _Call(coroutine)
         try:
             state.loop.call_soon_threadsafe(call.start)
-        except RuntimeError:  # the loop has been closed meanwhile
+        except RuntimeError:  # the loop was closed meanwhile
             coroutine.close()
             raise ConnectionPoolClosedError(_CLOSED) from None
         try:
-            # Wake up now and then, in case the loop was stopped before it started the call.
+            # Wake up now and then, in case the loop stopped before it started the call.
             while not call.done.acquire(timeout=1.0):
                 if state.loop.is_closed():
                     raise ConnectionPoolClosedError(_CLOSED)
@@ -218,41 +226,25 @@ class AsyncpgDatastore:
             with contextlib.suppress(RuntimeError):
                 state.loop.call_soon_threadsafe(call.cancel)
             raise
-        task = call.task
-        assert task is not None
-        if task.cancelled():
-            raise ConnectionPoolClosedError(_CLOSED)
-        error = task.exception()
+        error = call.error
         if error is None:
-            return task.result()
+            return call.result
+        if isinstance(error, asyncio.CancelledError):
+            raise ConnectionPoolClosedError(_CLOSED)
         translated = translate(error)
         if translated is error:
             raise error
         raise translated from error
 
-    async def pool(self) -> asyncpg.Pool:
-        pool = self._state.pool
-        if pool is not None:
-            return pool
-        if self._pool_lock is None:
-            self._pool_lock = asyncio.Lock()
-        async with self._pool_lock:
-            if self._state.pool is None:
-                self._state.pool = await asyncpg.create_pool(
-                    self.dsn,
-                    min_size=1,
-                    max_size=self.pool_size,
-                    init=_init_connection if self.originator_id_type == "uuid" else None,
-                    reset=_reset_connection,
-                )
-            return self._state.pool
-
-    async def listen(self, channel: str, callback: Callable[[], None]) -> asyncpg.Connection:
-        """A connection of its own (not the pool's) that calls back on each NOTIFY."""
+    async def listen(
+        self, channel: str, on_notify: Callable[[], None], on_lost: Callable[[], None]
+    ) -> asyncpg.Connection:
+        """A connection of its own (not the pool's) calling back on each NOTIFY."""
         conn = await asyncpg.connect(self.dsn)
         self._state.listeners.add(conn)
         try:
-            await conn.add_listener(channel, lambda *_: callback())
+            await conn.add_listener(channel, lambda *_: on_notify())
+            conn.add_termination_listener(lambda *_: on_lost())
         except BaseException:
             await self.unlisten(conn)
             raise
@@ -264,12 +256,13 @@ class AsyncpgDatastore:
             await conn.close(timeout=2)
 
     def submit(self, coroutine: Coroutine[Any, Any, Any]) -> None:
-        """Fire and forget (used to release a listener without blocking a stopping caller)."""
-        if self._state.closed:
-            coroutine.close()
-            return
-        with contextlib.suppress(RuntimeError):  # loop already stopped
+        """Start a coroutine without waiting for it (say, releasing a listener on stop)."""
+        try:
+            if self._state.closed:
+                raise RuntimeError
             asyncio.run_coroutine_threadsafe(coroutine, self._state.loop)
+        except RuntimeError:  # closed, or the loop already stopped
+            coroutine.close()
 
     def close(self) -> None:
         self._finalizer()

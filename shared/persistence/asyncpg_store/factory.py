@@ -61,10 +61,7 @@ class AsyncpgFactory(InfrastructureFactory[AsyncpgTrackingRecorder]):
             raise OSError(msg) from None
         originator_id_type = self.env.get(self.ORIGINATOR_ID_TYPE) or "uuid"
         if originator_id_type.lower() not in ("uuid", "text"):
-            msg = (
-                f"Invalid {self.ORIGINATOR_ID_TYPE} '{originator_id_type}', "
-                "must be 'uuid' or 'text'"
-            )
+            msg = f"Invalid {self.ORIGINATOR_ID_TYPE} '{originator_id_type}', must be 'uuid' or 'text'"
             raise OSError(msg)
         self.datastore = AsyncpgDatastore(
             dsn,
@@ -89,9 +86,7 @@ class AsyncpgFactory(InfrastructureFactory[AsyncpgTrackingRecorder]):
 
     def application_recorder(self) -> ApplicationRecorder:
         topic = self.env.get(self.APPLICATION_RECORDER_TOPIC)
-        cls: type[AsyncpgApplicationRecorder] = (
-            resolve_topic(topic) if topic else type(self).application_recorder_class
-        )
+        cls: type[AsyncpgApplicationRecorder] = resolve_topic(topic) if topic else type(self).application_recorder_class
         assert issubclass(cls, AsyncpgApplicationRecorder)
         recorder = cls(self.datastore, events_table_name=f"{self._name('stored')}_events")
         self._prepared(recorder)
@@ -107,17 +102,13 @@ class AsyncpgFactory(InfrastructureFactory[AsyncpgTrackingRecorder]):
                 resolve_topic(topic) if topic else type(self).tracking_recorder_class,
             )
         assert issubclass(tracking_recorder_class, AsyncpgTrackingRecorder)
-        recorder = tracking_recorder_class(
-            self.datastore, tracking_table_name=f"{self._name('notification')}_tracking"
-        )
+        recorder = tracking_recorder_class(self.datastore, tracking_table_name=f"{self._name('notification')}_tracking")
         self._prepared(recorder)
         return recorder
 
     def process_recorder(self) -> ProcessRecorder:
         topic = self.env.get(self.PROCESS_RECORDER_TOPIC)
-        cls: type[AsyncpgProcessRecorder] = (
-            resolve_topic(topic) if topic else type(self).process_recorder_class
-        )
+        cls: type[AsyncpgProcessRecorder] = resolve_topic(topic) if topic else type(self).process_recorder_class
         assert issubclass(cls, AsyncpgProcessRecorder)
         recorder = cls(
             self.datastore,

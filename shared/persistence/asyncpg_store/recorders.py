@@ -24,7 +24,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import retry
 
 from shared.persistence.asyncpg_store.datastore import AsyncpgDatastore
-from shared.persistence.asyncpg_store.sql import EventsSQL, TrackingSQL
+from shared.persistence.asyncpg_store.sql import EventsSQL, TrackingSQL, quote
 
 # Connection-level failures are retried, like eventsourcing.postgres does (a pool connection
 # killed by the server is replaced on the next attempt).
@@ -46,8 +46,7 @@ def _columns(
 
 def _not_after(tracking: Tracking) -> IntegrityError:
     return IntegrityError(
-        f"Tracking {tracking.application_name} {tracking.notification_id} "
-        "is not after the recorded position"
+        f"Tracking {tracking.application_name} {tracking.notification_id} is not after the recorded position"
     )
 
 
@@ -60,33 +59,28 @@ class AsyncpgRecorder:
         self.datastore.run(self._create_table())
 
     async def _execute(self, statement: str, *args: Any) -> None:
-        pool = await self.datastore.pool()
-        async with pool.acquire() as conn:
+        async with self.datastore.pool.lease() as conn:
             await conn.execute(statement, *args)
 
     async def _fetch(self, statement: str, *args: Any) -> list[asyncpg.Record]:
-        pool = await self.datastore.pool()
-        async with pool.acquire() as conn:
+        async with self.datastore.pool.lease() as conn:
             return await conn.fetch(statement, *args)
 
     async def _fetchrow(self, statement: str, *args: Any) -> asyncpg.Record:
-        pool = await self.datastore.pool()
-        async with pool.acquire() as conn:
+        async with self.datastore.pool.lease() as conn:
             return await conn.fetchrow(statement, *args)
 
     async def _fetchval(self, statement: str, *args: Any) -> Any:
-        pool = await self.datastore.pool()
-        async with pool.acquire() as conn:
+        async with self.datastore.pool.lease() as conn:
             return await conn.fetchval(statement, *args)
 
     async def _create_table(self) -> None:
-        pool = await self.datastore.pool()
-        async with pool.acquire() as conn, conn.transaction():
+        async with self.datastore.pool.lease() as conn, conn.transaction():
             # Concurrent CREATE ... IF NOT EXISTS / CREATE OR REPLACE can still collide.
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext('eventsourcing_ddl'))")
             schema = self.datastore.schema
             if not await conn.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", schema):
-                await conn.execute(f'CREATE SCHEMA "{schema.replace(chr(34), chr(34) * 2)}"')
+                await conn.execute(f"CREATE SCHEMA {quote(schema)}")
             for statement in self.create_statements:
                 await conn.execute(statement)
 
@@ -94,9 +88,7 @@ class AsyncpgRecorder:
 class AsyncpgAggregateRecorder(AsyncpgRecorder, AggregateRecorder):
     _with_ids = False
 
-    def __init__(
-        self, datastore: AsyncpgDatastore, *, events_table_name: str = "stored_events"
-    ) -> None:
+    def __init__(self, datastore: AsyncpgDatastore, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore)
         self.events_table_name = events_table_name
         self.events_sql = EventsSQL(
@@ -108,9 +100,7 @@ class AsyncpgAggregateRecorder(AsyncpgRecorder, AggregateRecorder):
         self.create_statements += self.events_sql.create
 
     @_retry
-    def insert_events(
-        self, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         if stored_events:
             self.datastore.run(self._execute(self.events_sql.insert, *_columns(stored_events)))
         return None
@@ -145,14 +135,10 @@ class AsyncpgApplicationRecorder(AsyncpgAggregateRecorder, ApplicationRecorder):
     _with_ids = True
 
     @_retry
-    def insert_events(
-        self, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         return self._insert_events(stored_events, kwargs.get("tracking"))
 
-    def _insert_events(
-        self, stored_events: Sequence[StoredEvent], tracking: Tracking | None
-    ) -> Sequence[int] | None:
+    def _insert_events(self, stored_events: Sequence[StoredEvent], tracking: Tracking | None) -> Sequence[int] | None:
         if not stored_events:
             return None
         rows = self.datastore.run(self._fetch(self.events_sql.insert, *_columns(stored_events)))
@@ -185,9 +171,7 @@ class AsyncpgApplicationRecorder(AsyncpgAggregateRecorder, ApplicationRecorder):
     def max_notification_id(self) -> int | None:
         return self.datastore.run(self._fetchval(self.events_sql.max_notification_id))
 
-    def subscribe(
-        self, gt: int | None = None, topics: Sequence[str] = ()
-    ) -> Subscription[ApplicationRecorder]:
+    def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()) -> Subscription[ApplicationRecorder]:
         return AsyncpgSubscription(self, gt=gt, topics=topics)
 
 
@@ -201,15 +185,23 @@ class AsyncpgSubscription(ListenNotifySubscription[AsyncpgApplicationRecorder]):
         datastore = recorder.datastore
         # LISTEN before the first pull, so nothing committed in between goes unnoticed.
         self._listener: asyncpg.Connection | None = datastore.run(
-            datastore.listen(recorder.events_sql.channel, self._on_notify)
+            datastore.listen(recorder.events_sql.channel, self._on_notify, self._on_lost)
         )
         super().__init__(recorder=recorder, gt=gt, topics=topics)
         self._select_limit = SUBSCRIPTION_BATCH
 
+    # Both are called on the loop thread.
     def _on_notify(self) -> None:
         notified = getattr(self, "_has_been_notified", None)
         if notified is not None:
             notified.set()
+
+    def _on_lost(self) -> None:
+        # Without its listener a subscription would block for ever: end it with an error.
+        if not getattr(self, "_has_been_stopped", True):
+            if self._thread_error is None:
+                self._thread_error = OperationalError("Subscription's LISTEN connection was lost")
+            self.stop()
 
     def stop(self) -> None:
         super().stop()
@@ -235,23 +227,17 @@ class AsyncpgTrackingRecorder(AsyncpgRecorder, TrackingRecorder):
     @_retry
     def insert_tracking(self, tracking: Tracking) -> None:
         inserted = self.datastore.run(
-            self._fetchval(
-                self.tracking_sql.insert, tracking.application_name, tracking.notification_id
-            )
+            self._fetchval(self.tracking_sql.insert, tracking.application_name, tracking.notification_id)
         )
         if inserted is None:
             raise _not_after(tracking)
 
     @_retry
     def max_tracking_id(self, application_name: str) -> int | None:
-        return self.datastore.run(
-            self._fetchval(self.tracking_sql.max_tracking_id, application_name)
-        )
+        return self.datastore.run(self._fetchval(self.tracking_sql.max_tracking_id, application_name))
 
 
-class AsyncpgProcessRecorder(
-    AsyncpgTrackingRecorder, AsyncpgApplicationRecorder, ProcessRecorder
-):
+class AsyncpgProcessRecorder(AsyncpgTrackingRecorder, AsyncpgApplicationRecorder, ProcessRecorder):
     def __init__(
         self,
         datastore: AsyncpgDatastore,
@@ -266,9 +252,7 @@ class AsyncpgProcessRecorder(
         )
         self.insert_tracked = self.events_sql.insert_tracked(self.tracking_sql)
 
-    def _insert_events(
-        self, stored_events: Sequence[StoredEvent], tracking: Tracking | None
-    ) -> Sequence[int] | None:
+    def _insert_events(self, stored_events: Sequence[StoredEvent], tracking: Tracking | None) -> Sequence[int] | None:
         if tracking is None:
             return super()._insert_events(stored_events, None)
         tracked, notification_ids = self.datastore.run(

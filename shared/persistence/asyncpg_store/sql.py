@@ -78,20 +78,15 @@ class EventsSQL:
             + ("notification_id bigserial, " if with_ids else "")
             + f"PRIMARY KEY (originator_id, originator_version)){_TABLE_OPTIONS}"
         ]
-        self.select_events = (
-            f"SELECT originator_version, topic, state FROM {self.qualified} WHERE originator_id = $1"
-        )
+        self.select_events = f"SELECT originator_version, topic, state FROM {self.qualified} WHERE originator_id = $1"
         self._unnest = f"unnest($1::{id_type}[], $2::bigint[], $3::text[], $4::bytea[])"
         if not with_ids:
             self.insert = f"INSERT INTO {self.qualified} ({COLUMNS}) SELECT * FROM {self._unnest}"
             return
         index = quote(derived_name(table, "_notification_id_idx"))
-        self.create.append(
-            f"CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {self.qualified} (notification_id ASC)"
-        )
+        self.create.append(f"CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {self.qualified} (notification_id ASC)")
         self._lock = (
-            f"SELECT pg_advisory_xact_lock({advisory_key(schema, table)}), "
-            f"pg_notify({literal(self.channel)}, '')"
+            f"SELECT pg_advisory_xact_lock({advisory_key(schema, table)}), pg_notify({literal(self.channel)}, '')"
         )
         self.insert = (
             f"WITH sequenced AS MATERIALIZED ({self._lock}) "
@@ -116,9 +111,7 @@ class EventsSQL:
             "ARRAY(SELECT notification_id FROM inserted ORDER BY notification_id)"
         )
 
-    def select_notifications(
-        self, *, has_start: bool, inclusive: bool, has_stop: bool, has_topics: bool
-    ) -> str:
+    def select_notifications(self, *, has_start: bool, inclusive: bool, has_stop: bool, has_topics: bool) -> str:
         key = (has_start, inclusive, has_stop, has_topics)
         statement = self._select_notifications.get(key)
         if statement is None:
@@ -151,9 +144,7 @@ class TrackingSQL:
             f"INSERT INTO {self.qualified} VALUES ('{MIGRATION_ROW}', 1) ON CONFLICT DO NOTHING",
         ]
         self.insert = self.upsert("$1", "$2") + " RETURNING 1"
-        self.max_tracking_id = (
-            f"SELECT notification_id FROM {self.qualified} WHERE application_name = $1"
-        )
+        self.max_tracking_id = f"SELECT notification_id FROM {self.qualified} WHERE application_name = $1"
 
     def upsert(self, application_name: str, notification_id: str) -> str:
         # Positions only move forward: one at or below the recorded position is a conflict.
