@@ -37,6 +37,14 @@ CREATE TABLE IF NOT EXISTS inbox_parked (
     parked_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (aggregate_id, version)
 );
+CREATE TABLE IF NOT EXISTS inbox_waiting (
+    aggregate_id uuid NOT NULL,
+    version integer NOT NULL,
+    dependency text NOT NULL,
+    envelope jsonb NOT NULL,
+    waiting_since timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (aggregate_id, version)
+);
 CREATE TABLE IF NOT EXISTS inbox_dead_letters (
     event_id uuid PRIMARY KEY,
     envelope jsonb NOT NULL,
@@ -44,6 +52,15 @@ CREATE TABLE IF NOT EXISTS inbox_dead_letters (
     failed_at timestamptz NOT NULL DEFAULT now()
 );
 """
+
+
+class NotReady(Exception):  # noqa: N818 - a signal, not a failure
+    """Raised by a handler when the event depends on another not yet applied here (e.g. a task
+    event whose project's approval, on another topic, has not arrived): the event waits."""
+
+    def __init__(self, dependency: str) -> None:
+        super().__init__(dependency)
+        self.dependency = dependency
 
 
 class Inbox:
@@ -60,39 +77,69 @@ class Inbox:
         async with conn.transaction():
             for envelope in envelopes:
                 await self._apply(conn, envelope)
+            await self._retry_waiting(conn)
 
-    async def _apply(self, conn: asyncpg.Connection, envelope: Envelope) -> None:
+    async def _retry_waiting(self, conn: asyncpg.Connection) -> None:
+        """Give every waiting event another try, oldest first, until none makes progress."""
+        progress = True
+        while progress:
+            progress = False
+            rows = await conn.fetch(
+                "SELECT aggregate_id, version, envelope FROM inbox_waiting ORDER BY waiting_since LIMIT 500")
+            for row in rows:
+                envelope = Envelope(**json.loads(row["envelope"]))
+                if await self._apply(conn, envelope, retrying=True):
+                    await conn.execute("DELETE FROM inbox_waiting WHERE aggregate_id = $1 AND version = $2",
+                                       row["aggregate_id"], row["version"])
+                    progress = True
+
+    async def _apply(self, conn: asyncpg.Connection, envelope: Envelope, *, retrying: bool = False) -> bool:
+        """Apply the event if it is next for its aggregate; returns whether it was applied."""
         aggregate_id = envelope.aggregate_id
         last = await conn.fetchval(
             "SELECT version FROM inbox_versions WHERE aggregate_id = $1 FOR UPDATE", aggregate_id) or 0
         version = envelope.aggregate_version
         if version <= last:
             EVENTS_CONSUMED.labels(self.service, envelope.service, "duplicate").inc()
-            return
+            return retrying  # a waiting copy of an applied event is done with
         if version > last + 1:
             await conn.execute(
                 "INSERT INTO inbox_parked (aggregate_id, version, envelope) VALUES ($1, $2, $3) "
                 "ON CONFLICT DO NOTHING", aggregate_id, version, json.dumps(asdict(envelope)))
             EVENTS_CONSUMED.labels(self.service, envelope.service, "parked").inc()
-            return
-        await self._handle(conn, envelope)
+            return False
+        if not await self._handle(conn, envelope, retrying=retrying):
+            return False
         while True:  # close the gap with whatever was parked behind this one
             row = await conn.fetchrow(
-                "DELETE FROM inbox_parked WHERE aggregate_id = $1 AND version = $2 RETURNING envelope",
+                "SELECT envelope FROM inbox_parked WHERE aggregate_id = $1 AND version = $2",
                 aggregate_id, version + 1)
-            if row is None:
+            if row is None or not await self._handle(conn, Envelope(**json.loads(row["envelope"]))):
                 break
+            await conn.execute("DELETE FROM inbox_parked WHERE aggregate_id = $1 AND version = $2",
+                               aggregate_id, version + 1)
             version += 1
-            await self._handle(conn, Envelope(**json.loads(row["envelope"])))
+        await conn.execute("DELETE FROM inbox_parked WHERE aggregate_id = $1 AND version <= $2", aggregate_id, version)
         await conn.execute(
             "INSERT INTO inbox_versions (aggregate_id, version, source) VALUES ($1, $2, $3) "
             "ON CONFLICT (aggregate_id) DO UPDATE SET version = EXCLUDED.version",
             aggregate_id, version, envelope.source["instance"])
+        return True
 
-    async def _handle(self, conn: asyncpg.Connection, envelope: Envelope) -> None:
+    async def _handle(self, conn: asyncpg.Connection, envelope: Envelope, *, retrying: bool = False) -> bool:
+        """Run the handler in a savepoint; False if the event must wait for another."""
         try:
             async with conn.transaction():  # a savepoint: a failing handler undoes only itself
                 await self.handle(conn, envelope)
+        except NotReady as waiting:
+            if not retrying:
+                await conn.execute(
+                    "INSERT INTO inbox_waiting (aggregate_id, version, dependency, envelope) "
+                    "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    envelope.aggregate_id, envelope.aggregate_version, waiting.dependency,
+                    json.dumps(asdict(envelope)))
+                EVENTS_CONSUMED.labels(self.service, envelope.service, "waiting").inc()
+            return False
         except Exception as error:
             log.exception("handler failed for %s %s", envelope.type, envelope.event_id)
             CONSUMER_ERRORS.labels(self.service).inc()
@@ -101,9 +148,10 @@ class Inbox:
                 "ON CONFLICT (event_id) DO UPDATE SET error = EXCLUDED.error, failed_at = now()",
                 envelope.event_id, json.dumps(asdict(envelope)), repr(error))
             EVENTS_CONSUMED.labels(self.service, envelope.service, "failed").inc()
-            return
+            return True  # dead-lettered: the aggregate's later events go on
         EVENTS_CONSUMED.labels(self.service, envelope.service, "applied").inc()
         self.last_occurred_at = time.time()
+        return True
 
 
 def dispatch(handlers: dict[str, Handler], default: Handler | None = None) -> Handler:

@@ -426,12 +426,19 @@ class Bench:
         return result
 
 
+def cpu_ms_per_request(r: dict[str, Any], who: str) -> float | None:
+    return r["cpu"][who] * 1000 / r["rate"] if r["rate"] and who in r["cpu"] else None
+
+
 def _show(label: str, r: dict[str, Any]) -> None:
     other = r["machine_busy"] - sum(r["cpu"].values())
+    server = next(k for k in r["cpu"] if k not in ("postgres", "generator"))
+    per = (f"  CPU/req: {server} {cpu_ms_per_request(r, server) or 0:.2f} ms, "
+           f"postgres {cpu_ms_per_request(r, 'postgres') or 0:.2f} ms")
     cpu = " ".join(f"{k}={v:.2f}" for k, v in r["cpu"].items()) + f" other={max(0.0, other):.2f}"
     errors = f"  errors={r['errors']} {r['error_samples'][:1]}" if r["errors"] else ""
     print(f"  {label:<34} {r['rate']:>8,.0f} req/s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  "
-          f"cores: {cpu} (busy {r['machine_busy']:.2f}/{os.cpu_count()}){errors}", flush=True)
+          f"cores: {cpu} (busy {r['machine_busy']:.2f}/{os.cpu_count()}){per}{errors}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -440,6 +447,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--client", choices=("auto", "raw", "httpx"), default="auto",
+                        help="auto: measure both clients' ceiling on a trivial endpoint, drive with the faster")
     args = parser.parse_args([] if argv is None else argv)
 
     from shared.devstack.ports import free_port
@@ -464,6 +473,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
             asyncio.run(create_bare_table(bare_dsn))
             bench = Bench(processes, folder, {"postgres": postmaster_pid(folder / "pg")})
             common = {"concurrency": args.concurrency, "warmup": args.warmup, "duration": args.duration}
+            client = args.client
 
             for workers in args.workers:
                 bare_port = free_port()
@@ -478,7 +488,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 bench.cpu_roots.update({"bare": bare.pid, "filing": api.process.pid})
                 print(f"\n{workers} uvicorn worker(s):", flush=True)
 
-                if workers == args.workers[0]:
+                if client == "auto":
                     # The generator's ceiling: a trivial GET on the bare server, both clients.
                     ceilings = {}
                     for client in ("raw", "httpx"):
@@ -501,6 +511,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
                     rows.append({"measure": f"filing {label}, {workers}w (req/s)", "filing": r["rate"],
                                  "bare": base["rate"], "ratio": r["rate"] / base["rate"],
                                  "filing_p99_ms": r["p99_ms"], "bare_p99_ms": base["p99_ms"],
+                                 "filing_cpu_ms_per_req": cpu_ms_per_request(r, "filing"),
+                                 "bare_cpu_ms_per_req": cpu_ms_per_request(base, "bare"),
+                                 "other_load_cores": max(0.0, r["machine_busy"] - sum(r["cpu"].values())),
                                  "goal": f">= {GOAL_RATIO}",
                                  "met": r["rate"] / base["rate"] >= GOAL_RATIO and not r["errors"]})
                 stop_process(bare)

@@ -44,6 +44,22 @@ def _columns(
     )
 
 
+_NOTIFICATION_FIELDS = ("id", "originator_id", "originator_version", "topic", "state")
+
+
+def _notification(
+    row: asyncpg.Record,
+    new: Any = object.__new__,
+    set_dict: Any = object.__setattr__,
+    fields: tuple[str, ...] = _NOTIFICATION_FIELDS,
+) -> Notification:
+    # Skips the frozen dataclass's __init__ (a third of the per-row cost of a page), as the
+    # library's Mapper does for domain events. Rows come in _NOTIFICATION_FIELDS order.
+    notification = new(Notification)
+    set_dict(notification, "__dict__", dict(zip(fields, row, strict=True)))
+    return notification
+
+
 def _not_after(tracking: Tracking) -> IntegrityError:
     return IntegrityError(
         f"Tracking {tracking.application_name} {tracking.notification_id} is not after the recorded position"
@@ -165,7 +181,7 @@ class AsyncpgApplicationRecorder(AsyncpgAggregateRecorder, ApplicationRecorder):
             has_topics=bool(topics),
         )
         rows = self.datastore.run(self._fetch(statement, *params))
-        return [Notification(r[1], r[2], r[3], r[4], r[0]) for r in rows]
+        return [_notification(row) for row in rows]
 
     @_retry
     def max_notification_id(self) -> int | None:
