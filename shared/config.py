@@ -21,7 +21,8 @@ class ServiceSettings(CommonSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
-    relay_metrics_port: int = 0
+    relay_metrics_port: int = 0  # the relay process serves /metrics here (0: not at all)
+    consumer_metrics_port: int = 0  # the consumer process serves /metrics here (0: not at all)
     database_dsn: str = "postgresql://postgres@127.0.0.1:5432/vanguard"
     persistence_module: str = "shared.persistence.asyncpg_store"
     pool_size: int = 10

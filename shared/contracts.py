@@ -104,7 +104,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "filing.Project.Revised": {"...": "the fields that changed, as in Drafted"},
     "filing.Project.Submitted": {},
     "filing.Project.Returned": {"reasons": "[str]"},
-    "filing.Project.Approved": {"record_no": "备案号", "milestones": "the approved plan"},
+    "filing.Project.Approved": {"record_no": "备案号", "title": "str", "milestones": "the approved plan"},
     "filing.Project.MilestoneChangeRequested": {"milestones": "proposed plan", "reason": "str"},
     "filing.Project.MilestoneChangeApproved": {"milestones": "the approved plan"},
     "filing.Project.MilestoneChangeReturned": {"reasons": "[str]"},

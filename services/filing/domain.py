@@ -223,10 +223,11 @@ class Project(VanguardAggregate):
         require(self.state == ProjectState.SUBMITTED,
                 f"only a submitted project can be approved; this one is {self.state}")
         record_no = f"{self.department}-{self.year}-{str(self.id)[:8]}"
-        self._approved(record_no=record_no, milestones=self.milestones, actor=actor, request_id=request_id)
+        self._approved(record_no=record_no, title=self.title, milestones=self.milestones,
+                       actor=actor, request_id=request_id)
 
     @event("Approved")
-    def _approved(self, record_no: str, milestones: list[dict[str, Any]],
+    def _approved(self, record_no: str, title: str, milestones: list[dict[str, Any]],
                   actor: dict[str, str], request_id: str | None) -> None:
         self.state = ProjectState.APPROVED.value
         self.record_no = record_no

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import statistics
 import tempfile
 import time
 import uuid
@@ -24,8 +25,8 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from shared.devstack.postgres import start_postgres
 from shared.persistence.asyncpg_store import AsyncpgApplicationRecorder, AsyncpgDatastore
 
-ROUNDS = 6
-SINGLE_EVENTS = 3000  # per recorder, one event per insert_events() call
+ROUNDS = 10
+SINGLE_EVENTS = 5000  # per recorder, one event per insert_events() call
 BATCHES, BATCH_SIZE = 100, 100
 READ_EVENTS, PAGE = 20_000, 1000
 STATE = b'{"amount":"10.00","timestamp":"2024-01-01T00:00:00+00:00"}'
@@ -74,15 +75,19 @@ def _compare(
     total: int,
     units_per_call: int,
 ) -> dict[str, float]:
-    """Units per second for each recorder, over ROUNDS alternating rounds after a warm-up."""
+    """Units per second for each recorder: the median of ROUNDS alternating rounds.
+
+    Alternating, and the median, so that other load on the machine, which comes and goes,
+    weighs on both recorders alike and a disturbed round does not decide the result.
+    """
     per_round = total // ROUNDS
-    elapsed = dict.fromkeys(recorders, 0.0)
+    rates: dict[str, list[float]] = {name: [] for name in recorders}
     for recorder in recorders.values():
-        run(recorder, max(1, per_round // 10))
+        run(recorder, max(1, per_round // 5))  # warm up: connections, prepared statements
     for _ in range(ROUNDS):
         for name, recorder in recorders.items():
-            elapsed[name] += run(recorder, per_round)
-    return {name: per_round * ROUNDS * units_per_call / t for name, t in elapsed.items()}
+            rates[name].append(per_round * units_per_call / run(recorder, per_round))
+    return {name: statistics.median(values) for name, values in rates.items()}
 
 
 async def _raw_inserts(dsn: str, count: int) -> float:

@@ -1,0 +1,113 @@
+"""What every service's Application shares: finding, creating and updating aggregates by the rules
+of our API (department scope, request-id idempotency, expected versions)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from shared.auth import Principal, Role
+from shared.domain import VanguardAggregate
+from shared.errors import Forbidden, NotFound, NotServed, StaleVersion
+from shared.observability import EVENTS_RECORDED
+
+A = TypeVar("A", bound=VanguardAggregate)
+
+
+class VanguardApplication(Application[UUID]):
+    def __init__(self, env: Mapping[str, str] | None = None, departments: frozenset[str] = frozenset()) -> None:
+        super().__init__(env)
+        self.departments = departments
+
+    def get(self, cls: type[A], aggregate_id: UUID) -> A:
+        found = self.find(cls, aggregate_id)
+        if found is None:
+            raise NotFound(f"no {cls.__name__.lower()} with id {aggregate_id}")
+        return found
+
+    def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, cls) else None
+
+    def read(self, who: Principal, cls: type[A], aggregate_id: UUID) -> A:
+        aggregate = self.get(cls, aggregate_id)
+        if not who.may_read(aggregate.department, aggregate.branch):
+            raise Forbidden(f"you may not read this {cls.__name__.lower()}")
+        return aggregate
+
+    def served(self, department: str | None) -> str:
+        if not department:
+            raise Forbidden("your token names no department")
+        if self.departments and department not in self.departments:
+            raise NotServed(
+                f"this {self.name} instance serves {', '.join(sorted(self.departments))}, not '{department}'; "
+                "send the command to that department's instance",
+                department=department,
+            )
+        return department
+
+    def create(self, cls: type[A], *aggregates: VanguardAggregate) -> A:
+        """Save a new aggregate (first) with any others it changes; a racing twin's result wins."""
+        try:
+            self.record(*aggregates)
+        except IntegrityError:
+            existing = self.find(cls, aggregates[0].id)
+            if existing is None:
+                raise
+            return existing
+        return aggregates[0]  # type: ignore[return-value]
+
+    def update(self, cls: type[A], aggregate_id: UUID, expected_version: int, request_id: str | None,
+               authorise: Callable[[A], None], act: Callable[[A], None]) -> A:
+        """Load, authorise, check the expected version, act, save; a retried request answers again."""
+        aggregate = self.get(cls, aggregate_id)
+        self.served(aggregate.department)
+        authorise(aggregate)
+        if aggregate.answered(request_id):
+            return aggregate
+        if aggregate.version != expected_version:
+            raise stale(expected_version, aggregate.version)
+        act(aggregate)
+        try:
+            self.record(aggregate)
+        except IntegrityError:
+            fresh = self.get(cls, aggregate_id)
+            if fresh.answered(request_id):
+                return fresh
+            raise stale(expected_version, fresh.version) from None
+        return aggregate
+
+    def record(self, *aggregates: VanguardAggregate) -> None:
+        recordings = self.save(*aggregates)
+        EVENTS_RECORDED.labels(self.name).inc(len(recordings))
+
+
+def committee(who: Principal) -> Callable[[VanguardAggregate], None]:
+    """Only the committee (党委) of the aggregate's department."""
+    def authorise(aggregate: VanguardAggregate) -> None:
+        who.require_role(Role.COMMITTEE)
+        who.require_department(aggregate.department)
+    return authorise
+
+
+def secretary(who: Principal) -> Callable[[VanguardAggregate], None]:
+    """Only the secretary (支部书记) of the aggregate's branch."""
+    def authorise(aggregate: VanguardAggregate) -> None:
+        who.require_role(Role.SECRETARY)
+        who.require_branch(aggregate.department, str(aggregate.branch))
+    return authorise
+
+
+def stale(expected: int, actual: int) -> StaleVersion:
+    return StaleVersion(
+        f"the record changed since you read it: you sent expected_version {expected}, "
+        f"it is now at version {actual}; reload it and decide again",
+        expected_version=expected, current_version=actual,
+    )
