@@ -116,6 +116,10 @@ def provision(
     return done
 
 
+app = typer.Typer(add_completion=False)
+
+
+@app.command()
 def main(
     url: str = typer.Option("http://localhost:3000", help="Grafana's base URL"),
     user: str = typer.Option("admin", help="Grafana user with the Admin role"),
@@ -136,4 +140,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    app()

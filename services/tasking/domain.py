@@ -211,7 +211,8 @@ class Task(VanguardAggregate):
 
     def report_progress(self, percent: int, note: str, evidence: list[dict[str, Any]],
                         actor: dict[str, str], request_id: str | None) -> None:
-        require(self.state == TaskState.OPEN, f"progress can be reported on an open task only; this one is {self.state}")
+        require(self.state == TaskState.OPEN,
+                f"progress can be reported on an open task only; this one is {self.state}")
         check(0 <= percent <= 100, f"percent must be 0–100, not {percent}")
         check(len(evidence) <= MAX_EVIDENCE, f"at most {MAX_EVIDENCE} pieces of evidence per report")
         self._progress(project_id=self.project_id, milestone_id=self.milestone_id, percent=percent,

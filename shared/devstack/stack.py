@@ -51,6 +51,28 @@ class Stack:
         relay = self._process(f"filing-{instance}-relay", "services.filing.relay", env, None)
         return api, relay
 
+    def tasking(self, instance: str, departments: str, port: int | None = None, workers: int = 1,
+                database: str | None = None) -> tuple[ServiceProcess, ServiceProcess, ServiceProcess]:
+        """A tasking instance: its API, its relay and its consumer of filing's events."""
+        return self._domain_service("tasking", instance, departments, port, workers, database)
+
+    def inspection(self, instance: str = "main", port: int | None = None, workers: int = 1,
+                   database: str | None = None, **settings: object) -> tuple[ServiceProcess, ServiceProcess,
+                                                                               ServiceProcess]:
+        """The inspection service (one for all departments): API, relay, consumer with its scheduler."""
+        return self._domain_service("inspection", instance, "", port, workers, database, **settings)
+
+    def _domain_service(self, service: str, instance: str, departments: str, port: int | None, workers: int,
+                        database: str | None, **settings: object) -> tuple[ServiceProcess, ServiceProcess,
+                                                                             ServiceProcess]:
+        dsn = self.database(database or f"{service}_{instance}")
+        port = port or free_port()
+        env = self._env(instance=instance, departments=departments, database_dsn=dsn, port=port, workers=workers,
+                        relay_metrics_port=free_port(), consumer_metrics_port=free_port(), **settings)
+        return (self._process(f"{service}-{instance}", f"services.{service}", env, port),
+                self._process(f"{service}-{instance}-relay", f"services.{service}.relay", env, None),
+                self._process(f"{service}-{instance}-consumer", f"services.{service}.consumer", env, None))
+
     def projection(self, instance: str = "main", port: int | None = None, group_id: str | None = None,
                    database: str | None = None) -> ServiceProcess:
         dsn = self.database(database or f"projection_{instance}")

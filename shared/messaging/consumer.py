@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 
 import asyncpg
-from kafka.errors import CommitFailedError
+from kafka.errors import KafkaError
 
 from shared.contracts import MARKER_KEY, Envelope
 from shared.messaging import kafka
@@ -50,7 +50,7 @@ async def consume(settings: ConsumerSettings, pool: asyncpg.Pool, inbox: Inbox, 
                     await inbox.apply_batch(conn, envelopes)
             try:
                 await asyncio.to_thread(consumer.commit)
-            except CommitFailedError:
-                log.info("offset commit skipped during a rebalance; the inbox drops the redelivery")
+            except KafkaError as error:  # e.g. a rebalance: the inbox drops whatever is redelivered
+                log.info("offset commit skipped (%s)", error)
     finally:
         await asyncio.to_thread(consumer.close)

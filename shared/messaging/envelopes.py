@@ -31,7 +31,7 @@ class EnvelopeFactory:
         fields: dict[str, Any] = dict(domain_event.__dict__)
         aggregate_type, _, name = type(domain_event).__qualname__.rpartition(".")
         department, branch = self._scope(domain_event.originator_id, domain_event.originator_version, fields)
-        payload = {k: v for k, v in fields.items() if k not in _COMMON and k not in ("department", "branch")}
+        payload = {k: v for k, v in fields.items() if k not in _COMMON}
         return Envelope(
             event_id=event_id(domain_event.originator_id, domain_event.originator_version),
             type=f"{self.service}.{aggregate_type}.{name}",

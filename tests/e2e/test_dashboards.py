@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -101,13 +101,17 @@ class Prometheus:
         return body["data"]["result"]
 
 
+PrometheusFor = Callable[[list[dict[str, Any]]], Prometheus]
+
+
 @pytest.fixture
-def prometheus_for(tmp_path: Path) -> Iterator[Any]:
+def prometheus_for(tmp_path: Path) -> Iterator[PrometheusFor]:
+    """Start a Prometheus with these scrape configs; it is stopped after the test, whatever happens."""
     started: list[Prometheus] = []
 
     def start(scrape_configs: list[dict[str, Any]]) -> Prometheus:
-        started.append(Prometheus(tmp_path / "prometheus", scrape_configs).start())
-        return started[-1]
+        started.append(Prometheus(tmp_path / "prometheus", scrape_configs))
+        return started[-1].start()
 
     yield start
     for server in started:
@@ -256,7 +260,7 @@ def check_figures(answers: Answers, topics: set[str]) -> None:
 
 
 def test_every_dashboard_query_answers_from_prometheus_scraping_the_real_services(
-    stack: Stack, prometheus_for: Any
+    stack: Stack, prometheus_for: PrometheusFor
 ) -> None:
     fgw, fgw_relay = stack.filing("fgw", "fgw")
     zwb, zwb_relay = stack.filing("zwb", "zwb")

@@ -1,0 +1,44 @@
+"""create_app(settings): the composition root of a tasking instance."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+import asyncpg
+from fastapi import FastAPI
+
+from services.tasking.api import router
+from services.tasking.app import TaskingApplication
+from services.tasking.config import TaskingSettings
+from services.tasking.evidence import SCHEMA
+from shared.api import create_service_app
+from shared.messaging.envelopes import EnvelopeFactory
+
+SERVICE = "tasking"
+
+
+def build_application(settings: TaskingSettings) -> TaskingApplication:
+    return TaskingApplication(settings.eventsourcing_env(), departments=settings.served)
+
+
+def create_app(settings: TaskingSettings | None = None) -> FastAPI:
+    settings = settings or TaskingSettings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.pool = await asyncpg.create_pool(settings.database_dsn, min_size=1, max_size=4)
+        async with app.state.pool.acquire() as conn:
+            await conn.execute(SCHEMA)
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+
+    app = create_service_app(SERVICE, settings.instance, settings.jwt_secret, lifespan=lifespan,
+                             description="任务到人: task boards, tasks for named members, progress and evidence")
+    tasking = build_application(settings)
+    app.state.tasking = tasking
+    app.state.envelopes = EnvelopeFactory(tasking, SERVICE, settings.instance)
+    app.include_router(router)
+    return app
