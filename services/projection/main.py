@@ -36,7 +36,8 @@ def create_app(settings: ProjectionSettings | None = None) -> FastAPI:
         stopping = asyncio.Event()
         services = tuple(s.strip() for s in settings.consume_services.split(",") if s.strip())
         consumer = asyncio.create_task(consume(
-            ConsumerSettings(settings.kafka_bootstrap, settings.group_id,
+            ConsumerSettings(settings.kafka_bootstrap,
+                             settings.group_id or f"{settings.topic_prefix}.projection.{settings.instance}",
                              topic_pattern(settings.topic_prefix, services)),
             pool, Inbox(SERVICE, handler()), stopping))
         consumer.add_done_callback(_crash_on_failure)

@@ -77,7 +77,7 @@ class Stack:
                    database: str | None = None) -> ServiceProcess:
         dsn = self.database(database or f"projection_{instance}")
         port = port or free_port()
-        env = self._env(instance=instance, database_dsn=dsn, port=port, group_id=group_id or f"projection-{instance}")
+        env = self._env(instance=instance, database_dsn=dsn, port=port, group_id=group_id or f"{self.topic_prefix}.projection.{instance}")
         return self._process(f"projection-{instance}", "services.projection", env, port)
 
     def url(self, process: ServiceProcess) -> str:

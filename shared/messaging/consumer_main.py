@@ -37,7 +37,7 @@ def run_consumer(service: str, settings: ServiceSettings, follows: tuple[str, ..
             async with pool.acquire() as conn:
                 await Inbox.create_schema(conn)
             consumer_settings = ConsumerSettings(
-                settings.kafka_bootstrap, group_id or f"{service}-{settings.instance}",
+                settings.kafka_bootstrap, group_id or f"{settings.topic_prefix}.{service}.{settings.instance}",
                 topic_pattern(settings.topic_prefix, follows))
             jobs = [asyncio.create_task(consume(consumer_settings, pool, Inbox(service, handler), stopping))]
             jobs += [asyncio.create_task(task(pool, stopping)) for task in tasks]
