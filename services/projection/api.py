@@ -41,9 +41,9 @@ async def list_projects(pool: Pool, who: CurrentPrincipal, department: str | Non
 
 @router.get("/projects/{project_id}", tags=["overview"])
 async def get_project(project_id: str, pool: Pool, who: CurrentPrincipal) -> dict[str, Any]:
-    """One project's overview."""
+    """One project's overview: state, milestones with progress, tasks."""
     async with pool.acquire() as conn:
-        row = await queries.project(conn, _uuid(project_id))
+        row = await queries.project_detail(conn, _uuid(project_id))
     if row is None:
         raise NotFound(f"no project {project_id} in the projection (yet)")
     if not who.may_read(row["department"], row["branch"]):

@@ -8,7 +8,7 @@ import json
 import asyncpg
 
 from shared.contracts import Envelope
-from shared.messaging.inbox import Handler, dispatch
+from shared.messaging.inbox import Handler, NotReady, dispatch
 
 PROJECT_STATES = {
     "Drafted": "draft", "Submitted": "submitted", "Returned": "returned", "Approved": "approved",
@@ -95,6 +95,63 @@ async def project_changed(conn: asyncpg.Connection, e: Envelope) -> None:
         args.append(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
         sets.append(f"{column} = ${len(args)}")
     await conn.execute(f"UPDATE projects SET {', '.join(sets)} WHERE id = $1", *args)
+    if e.event_name in ("Approved", "MilestoneChangeApproved"):
+        await plan_approved(conn, e)
+
+
+async def plan_approved(conn: asyncpg.Connection, e: Envelope) -> None:
+    """The approved milestone plan (on approval, and on an approved change)."""
+    plan = e.payload["milestones"]
+    await conn.execute("DELETE FROM milestones WHERE project_id = $1 AND met_on IS NULL AND NOT milestone_id = ANY($2)",
+                       e.aggregate_id, [m["id"] for m in plan])
+    for m in plan:
+        await conn.execute(
+            """INSERT INTO milestones (project_id, milestone_id, title, due, deliverable) VALUES ($1, $2, $3, $4, $5)
+               ON CONFLICT (project_id, milestone_id) DO UPDATE
+               SET title = EXCLUDED.title, due = EXCLUDED.due, deliverable = EXCLUDED.deliverable""",
+            e.aggregate_id, m["id"], m["title"], dt.date.fromisoformat(m["due"]), m["deliverable"])
+
+
+async def milestone_met(conn: asyncpg.Connection, e: Envelope) -> None:
+    p = e.payload
+    status = await conn.execute(
+        "UPDATE milestones SET met_on = $3, met_deliverable = $4 WHERE project_id = $1 AND milestone_id = $2",
+        p["project_id"], p["milestone_id"], dt.date.fromisoformat(p["met_on"]),
+        json.dumps(p["deliverable"], ensure_ascii=False))
+    if status == "UPDATE 0":  # the approval, on filing's topic, has not arrived here yet
+        raise NotReady(f"project:{p['project_id']}")
+
+
+async def task_created(conn: asyncpg.Connection, e: Envelope) -> None:
+    p = e.payload
+    await conn.execute(
+        """INSERT INTO tasks (id, project_id, milestone_id, department, branch, title, due, assignee, assignee_name,
+               state, percent, version, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', 0, $10, $11)""",
+        e.aggregate_id, p["project_id"], p["milestone_id"], e.department, e.branch, p["title"],
+        dt.date.fromisoformat(p["due"]), p["assignee"], p["assignee_name"], e.aggregate_version, _at(e))
+
+
+_TASK_STATES = {"Completed": "done", "Reopened": "open", "Cancelled": "cancelled"}
+
+
+async def task_changed(conn: asyncpg.Connection, e: Envelope) -> None:
+    p = e.payload
+    sets = ["version = $2", "updated_at = $3"]
+    args: list[object] = [e.aggregate_id, e.aggregate_version, _at(e)]
+    changes: dict[str, object] = {}
+    if e.event_name in _TASK_STATES:
+        changes["state"] = _TASK_STATES[e.event_name]
+    if e.event_name == "Completed":
+        changes["percent"] = 100
+    if e.event_name == "ProgressReported":
+        changes["percent"] = p["percent"]
+    if e.event_name == "Assigned":
+        changes.update(assignee=p["assignee"], assignee_name=p["assignee_name"])
+    for column, value in changes.items():
+        args.append(value)
+        sets.append(f"{column} = ${len(args)}")
+    await conn.execute(f"UPDATE tasks SET {', '.join(sets)} WHERE id = $1", *args)
 
 
 def handler() -> Handler:
@@ -107,6 +164,10 @@ def handler() -> Handler:
             "filing.Topic.Withdrawn": topic_withdrawn,
             "filing.Project.Drafted": project_drafted,
             **project_events,
+            "tasking.TaskBoard.MilestoneMet": milestone_met,
+            "tasking.Task.Created": task_created,
+            **{f"tasking.Task.{name}": task_changed
+               for name in ("Assigned", "ProgressReported", "Completed", "Reopened", "Cancelled")},
         },
         default=record_in_audit_trail,
     )

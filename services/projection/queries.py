@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-_JSON_COLUMNS = {"actor", "payload", "targets", "milestones", "responsible"}
+_JSON_COLUMNS = {"actor", "payload", "targets", "milestones", "responsible", "met_deliverable", "reasons"}
 
 
 def _row(record: asyncpg.Record) -> dict[str, Any]:
@@ -33,6 +33,23 @@ async def projects(conn: asyncpg.Connection, **criteria: Any) -> list[dict[str, 
 async def project(conn: asyncpg.Connection, project_id: str) -> dict[str, Any] | None:
     row = await conn.fetchrow("SELECT * FROM projects WHERE id = $1", project_id)
     return _row(row) if row else None
+
+
+async def project_detail(conn: asyncpg.Connection, project_id: str) -> dict[str, Any] | None:
+    """A project with its milestones (tasks rolled up) and tasks."""
+    found = await project(conn, project_id)
+    if found is None:
+        return None
+    tasks = [_row(r) for r in await conn.fetch(
+        "SELECT * FROM tasks WHERE project_id = $1 ORDER BY milestone_id, updated_at", project_id)]
+    milestones = []
+    for m in await conn.fetch("SELECT * FROM milestones WHERE project_id = $1 ORDER BY due", project_id):
+        mine = [t for t in tasks if t["milestone_id"] == m["milestone_id"] and t["state"] != "cancelled"]
+        milestones.append({
+            **_row(m), "tasks": len(mine), "done": sum(t["state"] == "done" for t in mine),
+            "percent": round(sum(t["percent"] for t in mine) / len(mine)) if mine else 0,
+        })
+    return {**found, "milestone_progress": milestones, "tasks": tasks}
 
 
 async def audit_trail(conn: asyncpg.Connection, *, project_id: str | None = None,

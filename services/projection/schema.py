@@ -53,6 +53,36 @@ CREATE TABLE IF NOT EXISTS projects (
     updated_at timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS projects_scope ON projects (department, branch, year);
+ALTER TABLE projects ADD COLUMN IF NOT EXISTS colour text NOT NULL DEFAULT 'green';
+
+CREATE TABLE IF NOT EXISTS milestones (
+    project_id uuid NOT NULL,
+    milestone_id text NOT NULL,
+    title text NOT NULL,
+    due date NOT NULL,
+    deliverable text NOT NULL,
+    met_on date,
+    met_deliverable jsonb,
+    PRIMARY KEY (project_id, milestone_id)
+);
+
+CREATE TABLE IF NOT EXISTS tasks (
+    id uuid PRIMARY KEY,
+    project_id uuid NOT NULL,
+    milestone_id text NOT NULL,
+    department text NOT NULL,
+    branch text NOT NULL,
+    title text NOT NULL,
+    due date NOT NULL,
+    assignee text NOT NULL,
+    assignee_name text NOT NULL,
+    state text NOT NULL,
+    percent integer NOT NULL,
+    version integer NOT NULL,
+    updated_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tasks_project ON tasks (project_id, milestone_id);
+CREATE INDEX IF NOT EXISTS tasks_assignee ON tasks (assignee);
 """
 
 # Tables whose rows must be equal after a rebuild from history: the order to compare by, and
@@ -61,4 +91,6 @@ READ_MODELS = {
     "audit_trail": ("aggregate_id, aggregate_version", ("applied_seq",)),
     "topics": ("id", ()),
     "projects": ("id", ()),
+    "milestones": ("project_id, milestone_id", ()),
+    "tasks": ("id", ()),
 }

@@ -418,7 +418,8 @@ class Bench:
                 result = json.loads(line[7:])
         generator.wait(30)
         if result is None or before is None or after is None:
-            raise RuntimeError(f"the load generator failed; see {log}")
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise RuntimeError(f"the load generator failed:\n{tail}")
         cpu = {name: (after[name] - before[name]) / duration for name in roots if name != "generator"}
         cpu["generator"] = result["generator_cpu"]
         result["cpu"] = {k: v for k, v in cpu.items() if k in (server, "postgres", "generator")}
