@@ -322,25 +322,32 @@ async def run_load(cfg: dict[str, Any]) -> dict[str, Any]:
             while (sent := loop.time()) < end:
                 n += 1
                 kind = "create"
-                if mode == "trivial":
-                    status, body = await http.request("GET", "/trivial", {})
-                elif mode == "bare":
-                    status, body = await http.request("POST", "/bare", hdrs(), topic_body(n))
-                elif mode == "create" or topic is None or left == 0:
-                    status, body = await http.request("POST", "/topics", hdrs(), topic_body(n))
-                    if mode == "mixed" and status == 201:
-                        answer = json.loads(body)
-                        topic, version, left = answer["id"], answer["version"], UPDATES_PER_CREATE
-                else:
-                    kind = "update"
-                    status, body = await http.request("POST", f"/topics/{topic}/revise", hdrs(), json.dumps(
-                        {"expected_version": version, "title": f"优化审批服务 {index}-{n}"},
-                        ensure_ascii=False).encode())
-                    left -= 1
-                    if status == 200:
-                        version = json.loads(body)["version"]
+                try:
+                    if mode == "trivial":
+                        status, body = await http.request("GET", "/trivial", {})
+                    elif mode == "bare":
+                        status, body = await http.request("POST", "/bare", hdrs(), topic_body(n))
+                    elif mode == "create" or topic is None or left == 0:
+                        status, body = await http.request("POST", "/topics", hdrs(), topic_body(n))
+                        if mode == "mixed" and status == 201:
+                            answer = json.loads(body)
+                            topic, version, left = answer["id"], answer["version"], UPDATES_PER_CREATE
                     else:
-                        topic = None
+                        kind = "update"
+                        status, body = await http.request("POST", f"/topics/{topic}/revise", hdrs(), json.dumps(
+                            {"expected_version": version, "title": f"优化审批服务 {index}-{n}"},
+                            ensure_ascii=False).encode())
+                        left -= 1
+                        if status == 200:
+                            version = json.loads(body)["version"]
+                        else:
+                            topic = None
+                except (OSError, EOFError, asyncio.LimitOverrunError, RuntimeError, ValueError,
+                        httpx.HTTPError) as error:
+                    status, body, topic = 599, repr(error).encode(), None
+                    await http.close()
+                    http = HttpxHTTP(httpx_client) if httpx_client else RawHTTP(host, port)
+                    await http.open()
                 done = loop.time()
                 if warm_end <= sent and done <= end:
                     if 200 <= status < 300:
