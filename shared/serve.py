@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
+import tempfile
 
 import uvicorn
 
@@ -11,6 +13,9 @@ import uvicorn
 def serve(app_factory: str, settings_class: str) -> None:
     module, _, name = settings_class.partition(":")
     settings = getattr(importlib.import_module(module), name)()
+    if settings.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # each worker writes its samples here; /metrics adds them up (prometheus-client multiprocess mode)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=f"vanguard-metrics-{settings.port}-")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     uvicorn.run(app_factory, factory=True, host=settings.host, port=settings.port,
                 workers=settings.workers, loop="uvloop", http="httptools",

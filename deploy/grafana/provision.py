@@ -2,6 +2,7 @@
 
 python -m deploy.grafana.provision --url http://grafana:3000 --user admin --password ... \
     --prometheus-url http://prometheus:9090
+(the password may come from GRAFANA_PASSWORD instead, as docker-compose.yml passes it).
 """
 
 from __future__ import annotations

@@ -382,7 +382,8 @@ def assess(supervision: Supervision) -> tuple[str, list[str]]:
     return Colour.GREEN.value, [ON_TRACK]
 
 
-def pending_deadlines(supervision: Supervision, due_soon_days: int, tz: dt.tzinfo) -> list[tuple[str, str, dt.datetime]]:
+def pending_deadlines(supervision: Supervision, due_soon_days: int,
+                      tz: dt.tzinfo) -> list[tuple[str, str, dt.datetime]]:
     """(kind, ref, due_at) of every warning still to raise: a date's deadline passes at the start of
     the next day in the programme's timezone; due-soon starts `due_soon_days` before the due date."""
     if supervision.closed:

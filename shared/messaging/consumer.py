@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -25,7 +26,19 @@ class ConsumerSettings:
 
 
 async def consume(settings: ConsumerSettings, pool: asyncpg.Pool, inbox: Inbox, stopping: asyncio.Event) -> None:
-    """Run until `stopping` is set; Kafka offsets are only a hint, the inbox is the truth."""
+    """Run until `stopping` is set, starting over with a fresh client after any failure."""
+    while not stopping.is_set():
+        try:
+            await _consume(settings, pool, inbox, stopping)
+        except Exception:  # noqa: BLE001 - a broker or database outage must not end the consumer
+            log.exception("consumer of %s failed; retrying in 1 s", settings.pattern)
+            CONSUMER_ERRORS.labels(inbox.service).inc()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), 1.0)
+
+
+async def _consume(settings: ConsumerSettings, pool: asyncpg.Pool, inbox: Inbox, stopping: asyncio.Event) -> None:
+    """Kafka offsets are only a hint: the inbox is the truth."""
     consumer = await asyncio.to_thread(kafka.consumer, settings.bootstrap, settings.group_id)
     consumer.subscribe(pattern=settings.pattern)
     try:

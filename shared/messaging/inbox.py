@@ -8,6 +8,7 @@ An event whose handler fails is kept in a dead-letter table with the error, neve
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import time
@@ -18,7 +19,7 @@ from typing import Any
 import asyncpg
 
 from shared.contracts import Envelope
-from shared.observability import CONSUMER_ERRORS, EVENTS_CONSUMED
+from shared.observability import CONSUMER_ERRORS, CONSUMER_LAG, EVENTS_CONSUMED
 
 log = logging.getLogger("vanguard.inbox")
 
@@ -67,7 +68,6 @@ class Inbox:
     def __init__(self, service: str, handle: Handler) -> None:
         self.service = service
         self.handle = handle
-        self.last_occurred_at: float | None = None
 
     @staticmethod
     async def create_schema(conn: asyncpg.Connection) -> None:
@@ -150,7 +150,8 @@ class Inbox:
             EVENTS_CONSUMED.labels(self.service, envelope.service, "failed").inc()
             return True  # dead-lettered: the aggregate's later events go on
         EVENTS_CONSUMED.labels(self.service, envelope.service, "applied").inc()
-        self.last_occurred_at = time.time()
+        occurred = dt.datetime.fromisoformat(envelope.occurred_at).timestamp()
+        CONSUMER_LAG.labels(self.service).set(max(0.0, time.time() - occurred))
         return True
 
 

@@ -172,6 +172,10 @@ def postmaster_pid(pg_folder: Path) -> int:
 # the bare endpoint (`serve-bare`)
 
 
+async def _no_reset(conn: asyncpg.Connection) -> None:
+    return None
+
+
 def bare_app() -> Any:
     """FastAPI app: POST /bare does one asyncpg INSERT; GET /trivial does nothing."""
     from fastapi import FastAPI
@@ -180,7 +184,9 @@ def bare_app() -> Any:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
-        app.state.pool = await asyncpg.create_pool(dsn, min_size=1, max_size=BARE_POOL_SIZE)
+        # No reset query on release (asyncpg's default costs a round trip): one statement per
+        # request, as the filing event store's pool does too.
+        app.state.pool = await asyncpg.create_pool(dsn, min_size=1, max_size=BARE_POOL_SIZE, reset=_no_reset)
         try:
             yield
         finally:
@@ -542,12 +548,15 @@ def _print(rows: list[dict]) -> None:
             return "yes" if value else "NO"
         return format(value, fmt) if isinstance(value, (int, float)) else str(value)
 
-    print(f"\n{'measure':<{width}}  {'filing':>8}  {'bare':>8}  {'ratio':>6}  goal")
+    print(f"\n{'measure':<{width}}  {'filing':>8}  {'bare':>8}  {'ratio':>6}  {'CPU ms/req filing':>17}  "
+          f"{'bare':>5}  {'other load':>10}  goal")
     for r in rows:
         goal = f"{r['goal']}: {cell(r['met'])}" if "goal" in r else ""
         print(f"{r['measure']:<{width}}  {cell(r['filing']):>8}  {cell(r['bare']):>8}  "
-              f"{cell(r['ratio'], '.2f'):>6}  {goal}")
-
+              f"{cell(r['ratio'], '.2f'):>6}  {cell(r.get('filing_cpu_ms_per_req'), '.2f'):>17}  "
+              f"{cell(r.get('bare_cpu_ms_per_req'), '.2f'):>5}  {cell(r.get('other_load_cores'), '.2f'):>10}  {goal}")
+    print("(rates in requests/s; CPU ms/req: the server process tree's CPU time per answered request; "
+          "other load: cores busy with processes not started by this benchmark)")
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "serve-bare":

@@ -1,0 +1,29 @@
+"""create_app(settings): the composition root of the inspection service."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.inspection.api import router
+from services.inspection.app import InspectionApplication
+from services.inspection.config import InspectionSettings
+from shared.api import create_service_app
+from shared.messaging.envelopes import EnvelopeFactory
+
+SERVICE = "inspection"
+
+
+def build_application(settings: InspectionSettings) -> InspectionApplication:
+    return InspectionApplication(settings.eventsourcing_env(), due_soon_days=settings.due_soon_days,
+                                 timezone=settings.timezone, clock=settings.clock)
+
+
+def create_app(settings: InspectionSettings | None = None) -> FastAPI:
+    settings = settings or InspectionSettings()
+    app = create_service_app(SERVICE, settings.instance, settings.jwt_secret,
+                             description="节点督查: checkpoints, inspections, rectification orders, warning colours")
+    inspection = build_application(settings)
+    app.state.inspection = inspection
+    app.state.envelopes = EnvelopeFactory(inspection, SERVICE, settings.instance)
+    app.include_router(router)
+    return app

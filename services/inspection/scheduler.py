@@ -1,0 +1,155 @@
+"""Time-driven warnings, raised exactly once by any number of instances, without scanning everything.
+
+The follower keeps a `deadlines` table: it reads the inspection's own notification log and, for
+each supervision an event touched, replaces that supervision's rows with what is still to raise
+(pending_deadlines), recording its position in the same transaction. One follower at a time
+advances (the position row is locked, others skip the round).
+
+The scheduler takes what is due from the index on due_at with FOR UPDATE SKIP LOCKED, raises
+each warning through the application (idempotent: request id per deadline, and the supervision
+ignores what is already raised or no longer applies), deletes the rows and commits. Two
+schedulers never take the same row; a crash before the commit leaves the rows for the next tick.
+A deadline that passed while nothing ran is simply due at the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from uuid import UUID
+
+import asyncpg
+
+from services.inspection.app import InspectionApplication
+from services.inspection.domain import Supervision, pending_deadlines
+
+log = logging.getLogger("vanguard.inspection.scheduler")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS deadlines (
+    supervision_id uuid NOT NULL,
+    kind text NOT NULL,
+    ref text NOT NULL,
+    due_at timestamptz NOT NULL,
+    PRIMARY KEY (supervision_id, kind, ref)
+);
+CREATE INDEX IF NOT EXISTS deadlines_due_at ON deadlines (due_at);
+CREATE TABLE IF NOT EXISTS follower_position (
+    name text PRIMARY KEY,
+    position bigint NOT NULL
+);
+"""
+
+DUE = """
+SELECT supervision_id, kind, ref, due_at FROM deadlines
+WHERE due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED
+"""
+
+_FOLLOWER = "deadlines"
+
+
+async def create_schema(conn: asyncpg.Connection) -> None:
+    async with conn.transaction():
+        # Concurrent CREATE ... IF NOT EXISTS can still collide in the catalogue: serialise them.
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('vanguard_inspection_schema'))")
+        await conn.execute(SCHEMA)
+        await conn.execute("INSERT INTO follower_position (name, position) VALUES ($1, 0) ON CONFLICT DO NOTHING",
+                           _FOLLOWER)
+
+
+async def _pause(stopping: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stopping.wait(), seconds)
+
+
+class DeadlineFollower:
+    """Keeps `deadlines` in step with the supervisions, from the notification log."""
+
+    def __init__(self, app: InspectionApplication, batch: int = 500, interval: float = 0.1) -> None:
+        self.app = app
+        self.batch = batch
+        self.interval = interval
+
+    async def run(self, pool: asyncpg.Pool, stopping: asyncio.Event) -> None:
+        async with pool.acquire() as conn:
+            await create_schema(conn)
+        while not stopping.is_set():
+            try:
+                followed = await self.step(pool)
+            except Exception:  # a database outage must not end the follower
+                log.exception("deadline follower failed; retrying in 1 s")
+                await _pause(stopping, 1.0)
+                continue
+            if followed < self.batch:
+                await _pause(stopping, self.interval)
+
+    async def step(self, pool: asyncpg.Pool) -> int:
+        """Follow one page of the log; returns how many notifications it covered."""
+        async with pool.acquire() as conn, conn.transaction():
+            position = await conn.fetchval(
+                "SELECT position FROM follower_position WHERE name = $1 FOR UPDATE SKIP LOCKED", _FOLLOWER)
+            if position is None:
+                return 0  # another instance is following right now
+            page = await asyncio.to_thread(
+                self.app.recorder.select_notifications, position, self.batch, None, (), inclusive_of_start=False)
+            if not page:
+                return 0
+            touched = list(dict.fromkeys(n.originator_id for n in page))
+            rows = await asyncio.to_thread(self._deadlines, touched)
+            await conn.execute("DELETE FROM deadlines WHERE supervision_id = ANY($1::uuid[])", touched)
+            await conn.executemany(
+                "INSERT INTO deadlines (supervision_id, kind, ref, due_at) VALUES ($1, $2, $3, $4) "
+                "ON CONFLICT (supervision_id, kind, ref) DO UPDATE SET due_at = EXCLUDED.due_at", rows)
+            await conn.execute("UPDATE follower_position SET position = $2 WHERE name = $1", _FOLLOWER, page[-1].id)
+            return len(page)
+
+    def _deadlines(self, touched: list[UUID]) -> list[tuple[UUID, str, str, object]]:
+        rows = []
+        for aggregate_id in touched:
+            supervision = self.app.repository.get(aggregate_id)
+            if isinstance(supervision, Supervision):
+                pending = pending_deadlines(supervision, self.app.due_soon_days, self.app.tz)
+                rows += [(aggregate_id, kind, ref, due_at) for kind, ref, due_at in pending]
+        return rows
+
+
+class DeadlineScheduler:
+    """Raises what is due, every `interval` seconds, at most `batch` per transaction."""
+
+    def __init__(self, app: InspectionApplication, batch: int = 200, interval: float = 0.5) -> None:
+        self.app = app
+        self.batch = batch
+        self.interval = interval
+
+    async def run(self, pool: asyncpg.Pool, stopping: asyncio.Event) -> None:
+        async with pool.acquire() as conn:
+            await create_schema(conn)
+        while not stopping.is_set():
+            try:
+                taken = await self.tick(pool)
+            except Exception:  # a database outage must not end the scheduler
+                log.exception("deadline scheduler failed; retrying in 1 s")
+                await _pause(stopping, 1.0)
+                continue
+            if taken < self.batch:
+                await _pause(stopping, self.interval)
+
+    async def tick(self, pool: asyncpg.Pool) -> int:
+        """Raise what is due now; returns how many deadlines it took."""
+        now = await asyncio.to_thread(self.app.clock.now)
+        async with pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(DUE, now, self.batch)
+            for row in rows:
+                kind, ref = row["kind"], row["ref"]
+                request_id = f"deadline:{kind}:{ref}:{row['due_at'].isoformat()}"
+                await asyncio.to_thread(self.app.raise_deadline, kind, UUID(str(row["supervision_id"])), ref, now,
+                                        request_id)
+            if rows:
+                await conn.execute(
+                    "DELETE FROM deadlines d USING unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[]) "
+                    "AS t(s, k, r, a) WHERE d.supervision_id = t.s AND d.kind = t.k AND d.ref = t.r "
+                    "AND d.due_at = t.a",
+                    [r["supervision_id"] for r in rows], [r["kind"] for r in rows], [r["ref"] for r in rows],
+                    [r["due_at"] for r in rows])
+            return len(rows)
