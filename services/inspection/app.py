@@ -69,7 +69,7 @@ class InspectionApplication(Application[UUID]):
         return self._system(project_id, request_id, lambda s: s.replan(milestones, self.now(), actor, request_id),
                             missing_ok=True)
 
-    def close(self, project_id: str, reason: str, actor: dict[str, str], request_id: str) -> bool:
+    def close_supervision(self, project_id: str, reason: str, actor: dict[str, str], request_id: str) -> bool:
         return self._system(project_id, request_id, lambda s: s.close(reason, actor, request_id), missing_ok=True)
 
     def milestone_met(self, project_id: str, milestone_id: str, met_on: str, deliverable: str,

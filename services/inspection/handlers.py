@@ -35,7 +35,7 @@ def handler(app: InspectionApplication) -> Handler:
         await _call(app.replan, e.aggregate_id, e.payload["milestones"], e.actor, e.event_id)
 
     async def withdrawn(_: asyncpg.Connection, e: Envelope) -> None:
-        await _call(app.close, e.aggregate_id, e.payload.get("reason", ""), e.actor, e.event_id)
+        await _call(app.close_supervision, e.aggregate_id, e.payload.get("reason", ""), e.actor, e.event_id)
 
     async def milestone_met(_: asyncpg.Connection, e: Envelope) -> None:
         p = e.payload

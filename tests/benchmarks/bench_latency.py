@@ -145,7 +145,7 @@ def sender_main(kind: str, cfg: dict[str, Any]) -> None:
 
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         result = runner.run(_filing_sender(cfg) if kind == "filing" else _baseline_writer(cfg))
-    print("RESULT " + json.dumps(result), flush=True)
+    Path(cfg["result"]).write_text(json.dumps(result))
 
 
 # --------------------------------------------------------------------------------------------
@@ -205,7 +205,7 @@ def tap_main(cfg: dict[str, Any]) -> None:
                 if record.key:
                     created.setdefault(record.key.decode(errors="replace"), record.timestamp / 1000)
     consumer.close()
-    print("RESULT " + json.dumps(created), flush=True)
+    Path(cfg["result"]).write_text(json.dumps(created))
 
 
 # --------------------------------------------------------------------------------------------
@@ -274,8 +274,9 @@ def run(name: str, processes: Processes, folder: Path, sender: str, cfg: dict[st
     total = len(keys)
     tapper = None
     if tap is not None:
-        tapper = processes.spawn(["-m", MODULE, "tap", json.dumps(tap[0])], folder / "tap.log",
-                                 stdout=subprocess.PIPE)
+        tap_result = folder / "tap.json"
+        tapper = processes.spawn(["-m", MODULE, "tap", json.dumps({**tap[0], "result": str(tap_result)})],
+                                 folder / "tap.log", stdout=subprocess.PIPE)
         assert tapper.stdout is not None
         if tapper.stdout.readline().strip() != b"READY":
             raise RuntimeError(f"the tap failed; see {folder / 'tap.log'}")
@@ -284,7 +285,10 @@ def run(name: str, processes: Processes, folder: Path, sender: str, cfg: dict[st
     measured_from = t0 + args.warmup
     measured_to = t0 + total / args.rate
     log = folder / f"{sender}-sender.log"
-    generator = processes.spawn(["-m", MODULE, sender, json.dumps(cfg)], log, stdout=subprocess.PIPE)
+    result_path = folder / f"{sender}-result.json"
+    result_path.unlink(missing_ok=True)
+    cfg["result"] = str(result_path)
+    generator = processes.spawn(["-m", MODULE, sender, json.dumps(cfg)], log)
     roots = {**cpu_roots, "generator": generator.pid}
     snapshots: dict[str, dict[str, float]] = {}
 
@@ -300,17 +304,18 @@ def run(name: str, processes: Processes, folder: Path, sender: str, cfg: dict[st
         visible, polls = runner.run(observe(
             observe_dsn, query, keys, t0, args.rate, args.poll_ms / 1000, args.drain,
             {measured_from: lambda: snapshot("from"), measured_to: lambda: snapshot("to")}))
-    out, _ = generator.communicate(timeout=60)
-    line = next((x for x in out.decode().splitlines() if x.startswith("RESULT ")), None)
-    if line is None:
-        raise RuntimeError(f"{name}: the sender failed; see {log}")
-    sent = json.loads(line[7:])
+    generator.wait(60)
+    if not result_path.exists():
+        raise RuntimeError(f"{name}: the sender failed:\n{log.read_text(errors='replace')[-2000:]}")
+    sent = json.loads(result_path.read_text())
     handed: list[float | None] = [None] * total
     if tapper is not None and tap is not None:
         os.killpg(tapper.pid, signal.SIGTERM)
-        tapped, _ = tapper.communicate(timeout=30)
-        line = next((x for x in tapped.decode().splitlines() if x.startswith("RESULT ")), None)
-        created = json.loads(line[7:]) if line else {}
+        try:
+            tapper.wait(30)
+        except subprocess.TimeoutExpired:
+            stop_process(tapper)
+        created = json.loads(tap_result.read_text()) if tap_result.exists() else {}
         handed = [created.get(k) for k in tap[1]]
     window = measured_to - measured_from
     cpu = ({k: (snapshots["to"][k] - snapshots["from"][k]) / window for k in snapshots["to"]}

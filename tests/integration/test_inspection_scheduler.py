@@ -11,7 +11,7 @@ import datetime as dt
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -71,18 +71,25 @@ def recorded(app: InspectionApplication) -> Counter[str]:
     return Counter(n.topic.rsplit(".", 1)[-1] for n in notifications)
 
 
-async def wait_for(probe: Callable[[], object], what: str, timeout: float = 20) -> None:
+async def until(probe: Callable[[], Awaitable[object]], what: str, timeout: float = 20) -> None:
+    """Poll an async probe until it is truthy, or fail."""
     deadline = time.monotonic() + timeout
-    while not await asyncio.to_thread(probe):
+    while not await probe():
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} not reached within {timeout}s")
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.02)
+
+
+async def count(app: InspectionApplication, name: str) -> int:
+    return (await asyncio.to_thread(recorded, app))[name]
 
 
 @contextlib.asynccontextmanager
 async def running(app: InspectionApplication, dsn: str) -> AsyncIterator[asyncpg.Pool]:
     """A follower and a scheduler as a consumer process runs them, on a pool of their own."""
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
+    async with pool.acquire() as conn:
+        await create_schema(conn)
     stopping = asyncio.Event()
     jobs = [asyncio.create_task(DeadlineFollower(app, interval=0.02).run(pool, stopping)),
             asyncio.create_task(DeadlineScheduler(app, interval=0.02).run(pool, stopping))]
@@ -94,10 +101,19 @@ async def running(app: InspectionApplication, dsn: str) -> AsyncIterator[asyncpg
         await pool.close()
 
 
-async def pending(dsn: str) -> int:
+async def _contains(dsn: str, row: tuple[str, str, dt.datetime]) -> bool:
+    return row in await deadlines(dsn)
+
+
+async def has_rows(dsn: str, n: int) -> bool:
+    return len(await deadlines(dsn)) == n
+
+
+async def deadlines(dsn: str) -> list[tuple[str, str, dt.datetime]]:
     conn = await asyncpg.connect(dsn)
     try:
-        return await conn.fetchval("SELECT count(*) FROM deadlines WHERE due_at <= now() + interval '100 years'")
+        rows = await conn.fetch("SELECT kind, ref, due_at FROM deadlines ORDER BY due_at, kind, ref")
+        return [(r["kind"], r["ref"], r["due_at"]) for r in rows]
     finally:
         await conn.close()
 
@@ -159,12 +175,12 @@ def test_two_running_consumers_raise_a_passing_deadline_once_and_stay_quiet_afte
     project_id = schedule(one, "2026-06-10")
 
     async def go() -> None:
-        async with running(one, dsn), running(two, dsn):
-            await wait_for(lambda: asyncio.run(pending(dsn)) == 2, "the follower's two deadlines")
+        async with running(one, dsn), running(two, dsn) as pool:
+            await until(lambda: has_rows(dsn, 2), "the follower's two deadlines")
             one.clock.set(dt.datetime(2026, 6, 11, 0, 0, 1, tzinfo=TZ))
-            await wait_for(lambda: recorded(one)["MilestoneOverdue"] == 1, "the overdue warning")
-            await wait_for(lambda: asyncio.run(pending(dsn)) == 0, "no deadline left")
-            await asyncio.sleep(0.3)  # both keep ticking: still nothing more to raise
+            await until(lambda: has_rows(dsn, 0), "every deadline taken")
+            await DeadlineScheduler(two).tick(pool)  # one more, for good measure
+            assert await count(one, "MilestoneOverdue") == 1
 
     asyncio.run(go())
     counts = recorded(one)
@@ -181,7 +197,7 @@ def test_a_deadline_that_passed_while_no_scheduler_ran_is_raised_at_the_next_sta
 
     async def first_run() -> None:
         async with running(first, dsn):
-            await wait_for(lambda: asyncio.run(pending(dsn)) == 2, "the deadlines of the first project")
+            await until(lambda: has_rows(dsn, 2), "the deadlines of the first project")
 
     asyncio.run(first_run())
     # Nothing runs: a project is approved and both due dates pass.
@@ -191,8 +207,7 @@ def test_a_deadline_that_passed_while_no_scheduler_ran_is_raised_at_the_next_sta
 
     async def second_run() -> None:
         async with running(restarted, dsn):
-            await wait_for(lambda: recorded(restarted)["MilestoneOverdue"] == 2, "both overdue warnings")
-            await wait_for(lambda: asyncio.run(pending(dsn)) == 0, "no deadline left")
+            await until(lambda: has_rows(dsn, 0), "every deadline taken")
 
     asyncio.run(second_run())
     assert restarted.get(early).colour == "red" and restarted.get(late).colour == "red"
@@ -208,15 +223,19 @@ def test_a_replan_moves_the_deadline_and_a_late_milestone_met_clears_red(
 
     async def go() -> None:
         async with running(app, dsn):
+            await until(lambda: has_rows(dsn, 4), "the deadlines of the plan as approved")
             plan = [{"id": "m1", "title": "节点1", "due": "2026-06-20", "deliverable": "成果1"},
                     {"id": "m2", "title": "节点2", "due": "2026-09-30", "deliverable": "成果2"}]
-            app.replan(project_id, plan, COMMITTEE, "change-1")
-            app.clock.set(midnight("2026-06-11"))
-            await asyncio.sleep(0.3)
-            assert recorded(app)["MilestoneOverdue"] == 0  # the old date no longer counts
+            await asyncio.to_thread(app.replan, project_id, plan, COMMITTEE, "change-1")
+            moved = ("milestone_overdue", "m1", midnight("2026-06-21"))
+            await until(lambda: _contains(dsn, moved), "the deadline moved to the new due date")
+            app.clock.set(midnight("2026-06-14"))  # past the old due date, and due soon at the new one
+            await until(lambda: count(app, "DueSoon"), "the due-soon warning")
+            # The old deadline (earlier, so taken first) would have been raised by now.
+            assert await count(app, "MilestoneOverdue") == 0
             app.clock.set(midnight("2026-06-21"))
-            await wait_for(lambda: recorded(app)["MilestoneOverdue"] == 1, "the overdue warning at the new date")
-            app.milestone_met(project_id, "m1", "2026-06-25", "成果1", COMMITTEE, "met-1")
+            await until(lambda: count(app, "MilestoneOverdue"), "the overdue warning at the new date")
+            await asyncio.to_thread(app.milestone_met, project_id, "m1", "2026-06-25", "成果1", COMMITTEE, "met-1")
 
     asyncio.run(go())
     assert [h["colour"] for h in app.get(project_id).colour_history] == ["green", "blue", "red", "green"]
