@@ -64,8 +64,15 @@ class VanguardApplication(Application[UUID]):
             return existing
         return aggregates[0]  # type: ignore[return-value]
 
-    def update(self, cls: type[A], aggregate_id: UUID, expected_version: int, request_id: str | None,
-               authorise: Callable[[A], None], act: Callable[[A], None]) -> A:
+    def update(
+        self,
+        cls: type[A],
+        aggregate_id: UUID,
+        expected_version: int,
+        request_id: str | None,
+        authorise: Callable[[A], None],
+        act: Callable[[A], None],
+    ) -> A:
         """Load, authorise, check the expected version, act, save; a retried request answers again."""
         aggregate = self.get(cls, aggregate_id)
         self.served(aggregate.department)
@@ -91,17 +98,21 @@ class VanguardApplication(Application[UUID]):
 
 def committee(who: Principal) -> Callable[[VanguardAggregate], None]:
     """Only the committee (党委) of the aggregate's department."""
+
     def authorise(aggregate: VanguardAggregate) -> None:
         who.require_role(Role.COMMITTEE)
         who.require_department(aggregate.department)
+
     return authorise
 
 
 def secretary(who: Principal) -> Callable[[VanguardAggregate], None]:
     """Only the secretary (支部书记) of the aggregate's branch."""
+
     def authorise(aggregate: VanguardAggregate) -> None:
         who.require_role(Role.SECRETARY)
         who.require_branch(aggregate.department, str(aggregate.branch))
+
     return authorise
 
 
@@ -109,5 +120,6 @@ def stale(expected: int, actual: int) -> StaleVersion:
     return StaleVersion(
         f"the record changed since you read it: you sent expected_version {expected}, "
         f"it is now at version {actual}; reload it and decide again",
-        expected_version=expected, current_version=actual,
+        expected_version=expected,
+        current_version=actual,
     )

@@ -8,17 +8,15 @@ HTTP_REQUESTS = Counter(
     "vanguard_http_requests_total", "HTTP requests answered", ["service", "method", "route", "status"]
 )
 HTTP_LATENCY = Histogram(
-    "vanguard_http_request_seconds", "HTTP request latency", ["service", "method", "route"],
+    "vanguard_http_request_seconds",
+    "HTTP request latency",
+    ["service", "method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
-COMMANDS = Counter(
-    "vanguard_commands_total", "Commands handled", ["service", "command", "outcome"]
-)
+COMMANDS = Counter("vanguard_commands_total", "Commands handled", ["service", "command", "outcome"])
 EVENTS_RECORDED = Counter("vanguard_events_recorded_total", "Events recorded", ["service"])
 EVENTS_PUBLISHED = Counter("vanguard_events_published_total", "Events published to Kafka", ["service", "topic"])
 RELAY_LAG = Gauge("vanguard_relay_lag_events", "Events recorded but not yet published", ["service", "topic"])
-EVENTS_CONSUMED = Counter(
-    "vanguard_events_consumed_total", "Events consumed", ["service", "source", "outcome"]
-)
+EVENTS_CONSUMED = Counter("vanguard_events_consumed_total", "Events consumed", ["service", "source", "outcome"])
 CONSUMER_LAG = Gauge("vanguard_consumer_lag_seconds", "Age of the last applied event", ["service"])
 CONSUMER_ERRORS = Counter("vanguard_consumer_errors_total", "Events that failed in a handler", ["service"])

@@ -17,6 +17,14 @@ def serve(app_factory: str, settings_class: str) -> None:
         # each worker writes its samples here; /metrics adds them up (prometheus-client multiprocess mode)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=f"vanguard-metrics-{settings.port}-")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    uvicorn.run(app_factory, factory=True, host=settings.host, port=settings.port,
-                workers=settings.workers, loop="uvloop", http="httptools",
-                log_level="warning", access_log=False)
+    uvicorn.run(
+        app_factory,
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        loop="uvloop",
+        http="httptools",
+        log_level="warning",
+        access_log=False,
+    )

@@ -20,8 +20,9 @@ def token(role: Role, department: str | None = None, branch: str | None = None, 
     return TokenCodec(SECRET).mint(Principal(who, role, department, branch))
 
 
-def headers(role: Role, department: str | None = None, branch: str | None = None,
-            request_id: str | None = None) -> dict[str, str]:
+def headers(
+    role: Role, department: str | None = None, branch: str | None = None, request_id: str | None = None
+) -> dict[str, str]:
     out = {"Authorization": f"Bearer {token(role, department, branch)}"}
     out["Idempotency-Key"] = request_id or uuid.uuid4().hex
     return out
@@ -60,13 +61,29 @@ def project_body(topic_id: str, title: str = "船员注册不见面审批") -> d
 
 ORGANISATION = {
     "departments": [
-        {"code": "fgw", "name": "市发改委", "branches": [
-            {"code": "fgw-b1", "name": "第一党支部", "secretary": {"id": "s-fgw-1", "name": "王强"},
-             "members": [{"id": "m-001", "name": "李扬"}, {"id": "m-002", "name": "刘莉"}]},
-        ]},
-        {"code": "zwb", "name": "市政务办", "branches": [
-            {"code": "zwb-b5", "name": "第五党支部", "secretary": {"id": "s-zwb-5", "name": "刘巍"},
-             "members": [{"id": "m-101", "name": "陈静"}]},
-        ]},
+        {
+            "code": "fgw",
+            "name": "市发改委",
+            "branches": [
+                {
+                    "code": "fgw-b1",
+                    "name": "第一党支部",
+                    "secretary": {"id": "s-fgw-1", "name": "王强"},
+                    "members": [{"id": "m-001", "name": "李扬"}, {"id": "m-002", "name": "刘莉"}],
+                },
+            ],
+        },
+        {
+            "code": "zwb",
+            "name": "市政务办",
+            "branches": [
+                {
+                    "code": "zwb-b5",
+                    "name": "第五党支部",
+                    "secretary": {"id": "s-zwb-5", "name": "刘巍"},
+                    "members": [{"id": "m-101", "name": "陈静"}],
+                },
+            ],
+        },
     ]
 }

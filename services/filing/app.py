@@ -26,32 +26,56 @@ class FilingApplication(VanguardApplication):
 
     # -- 党委出题 -----------------------------------------------------------------------------
 
-    def pose_topic(self, who: Principal, year: int, direction: str, title: str, description: str,
-                   request_id: str | None) -> Topic:
+    def pose_topic(
+        self, who: Principal, year: int, direction: str, title: str, description: str, request_id: str | None
+    ) -> Topic:
         who.require_role(Role.COMMITTEE)
         department = self.served(who.department)
         topic_id = derived_id("topic", department, request_id) if request_id else None
         if topic_id and (existing := self.find(Topic, topic_id)):
             return existing
-        topic = Topic.pose(department, year, direction, title, description, who.as_actor(),
-                           request_id, topic_id or uuid4())
+        topic = Topic.pose(
+            department, year, direction, title, description, who.as_actor(), request_id, topic_id or uuid4()
+        )
         return self.create(Topic, topic)
 
-    def revise_topic(self, who: Principal, topic_id: UUID, expected_version: int,
-                     request_id: str | None, **changes: Any) -> Topic:
-        return self.update(Topic, topic_id, expected_version, request_id, committee(who),
-                            lambda t: t.revise(who.as_actor(), request_id, **changes))
+    def revise_topic(
+        self, who: Principal, topic_id: UUID, expected_version: int, request_id: str | None, **changes: Any
+    ) -> Topic:
+        return self.update(
+            Topic,
+            topic_id,
+            expected_version,
+            request_id,
+            committee(who),
+            lambda t: t.revise(who.as_actor(), request_id, **changes),
+        )
 
-    def withdraw_topic(self, who: Principal, topic_id: UUID, expected_version: int, reason: str,
-                       request_id: str | None) -> Topic:
-        return self.update(Topic, topic_id, expected_version, request_id, committee(who),
-                            lambda t: t.withdraw(reason, who.as_actor(), request_id))
+    def withdraw_topic(
+        self, who: Principal, topic_id: UUID, expected_version: int, reason: str, request_id: str | None
+    ) -> Topic:
+        return self.update(
+            Topic,
+            topic_id,
+            expected_version,
+            request_id,
+            committee(who),
+            lambda t: t.withdraw(reason, who.as_actor(), request_id),
+        )
 
     # -- 支部立项 -----------------------------------------------------------------------------
 
-    def draft_project(self, who: Principal, topic_id: UUID, title: str, goal: str, targets: list[str],
-                      milestones: list[dict[str, Any]], responsible: dict[str, str],
-                      request_id: str | None) -> Project:
+    def draft_project(
+        self,
+        who: Principal,
+        topic_id: UUID,
+        title: str,
+        goal: str,
+        targets: list[str],
+        milestones: list[dict[str, Any]],
+        responsible: dict[str, str],
+        request_id: str | None,
+    ) -> Project:
         who.require_role(Role.SECRETARY)
         topic = self.get(Topic, topic_id)
         self.served(topic.department)
@@ -62,45 +86,103 @@ class FilingApplication(VanguardApplication):
         project_id = derived_id("project", f"{topic.department}/{who.branch}", request_id) if request_id else None
         if project_id and (existing := self.find(Project, project_id)):
             return existing
-        project = Project.draft(topic, who.branch, title, goal, targets, milestones, responsible,
-                                who.as_actor(), request_id, project_id or uuid4())
+        project = Project.draft(
+            topic,
+            who.branch,
+            title,
+            goal,
+            targets,
+            milestones,
+            responsible,
+            who.as_actor(),
+            request_id,
+            project_id or uuid4(),
+        )
         return self.create(Project, project)
 
-    def revise_project(self, who: Principal, project_id: UUID, expected_version: int,
-                       request_id: str | None, **changes: Any) -> Project:
-        return self.update(Project, project_id, expected_version, request_id, secretary(who),
-                            lambda p: p.revise(who.as_actor(), request_id, **changes))
+    def revise_project(
+        self, who: Principal, project_id: UUID, expected_version: int, request_id: str | None, **changes: Any
+    ) -> Project:
+        return self.update(
+            Project,
+            project_id,
+            expected_version,
+            request_id,
+            secretary(who),
+            lambda p: p.revise(who.as_actor(), request_id, **changes),
+        )
 
-    def submit_project(self, who: Principal, project_id: UUID, expected_version: int,
-                       request_id: str | None) -> Project:
-        return self.update(Project, project_id, expected_version, request_id, secretary(who),
-                            lambda p: p.submit(who.as_actor(), request_id))
+    def submit_project(
+        self, who: Principal, project_id: UUID, expected_version: int, request_id: str | None
+    ) -> Project:
+        return self.update(
+            Project,
+            project_id,
+            expected_version,
+            request_id,
+            secretary(who),
+            lambda p: p.submit(who.as_actor(), request_id),
+        )
 
-    def withdraw_project(self, who: Principal, project_id: UUID, expected_version: int, reason: str,
-                         request_id: str | None) -> Project:
-        return self.update(Project, project_id, expected_version, request_id, secretary(who),
-                            lambda p: p.withdraw(reason, who.as_actor(), request_id))
+    def withdraw_project(
+        self, who: Principal, project_id: UUID, expected_version: int, reason: str, request_id: str | None
+    ) -> Project:
+        return self.update(
+            Project,
+            project_id,
+            expected_version,
+            request_id,
+            secretary(who),
+            lambda p: p.withdraw(reason, who.as_actor(), request_id),
+        )
 
-    def request_milestone_change(self, who: Principal, project_id: UUID, expected_version: int,
-                                 milestones: list[dict[str, Any]], reason: str,
-                                 request_id: str | None) -> Project:
-        return self.update(Project, project_id, expected_version, request_id, secretary(who),
-                            lambda p: p.request_milestone_change(milestones, reason, who.as_actor(), request_id))
+    def request_milestone_change(
+        self,
+        who: Principal,
+        project_id: UUID,
+        expected_version: int,
+        milestones: list[dict[str, Any]],
+        reason: str,
+        request_id: str | None,
+    ) -> Project:
+        return self.update(
+            Project,
+            project_id,
+            expected_version,
+            request_id,
+            secretary(who),
+            lambda p: p.request_milestone_change(milestones, reason, who.as_actor(), request_id),
+        )
 
-    def return_project(self, who: Principal, project_id: UUID, expected_version: int,
-                       reasons: list[str], request_id: str | None) -> Project:
-        return self.update(Project, project_id, expected_version, request_id, committee(who),
-                            lambda p: p.return_for_revision(reasons, who.as_actor(), request_id))
+    def return_project(
+        self, who: Principal, project_id: UUID, expected_version: int, reasons: list[str], request_id: str | None
+    ) -> Project:
+        return self.update(
+            Project,
+            project_id,
+            expected_version,
+            request_id,
+            committee(who),
+            lambda p: p.return_for_revision(reasons, who.as_actor(), request_id),
+        )
 
-    def approve_project(self, who: Principal, project_id: UUID, expected_version: int,
-                        request_id: str | None) -> Project:
-        return self.update(Project, project_id, expected_version, request_id, committee(who),
-                            lambda p: p.approve(who.as_actor(), request_id))
+    def approve_project(
+        self, who: Principal, project_id: UUID, expected_version: int, request_id: str | None
+    ) -> Project:
+        return self.update(
+            Project,
+            project_id,
+            expected_version,
+            request_id,
+            committee(who),
+            lambda p: p.approve(who.as_actor(), request_id),
+        )
 
     # -- the organisation registry --------------------------------------------------------------
 
-    def import_organisation(self, who: Principal, departments: list[dict[str, Any]],
-                            request_id: str | None) -> dict[str, int]:
+    def import_organisation(
+        self, who: Principal, departments: list[dict[str, Any]], request_id: str | None
+    ) -> dict[str, int]:
         """Register departments, branches and members; what is already registered is kept."""
         who.require_role(Role.ADMIN)
         counts = {"departments": 0, "branches": 0, "members": 0}
@@ -113,13 +195,19 @@ class FilingApplication(VanguardApplication):
             for branch in entry.get("branches", []):
                 if branch["code"] not in department.branches:
                     department.register_branch(
-                        branch["code"], branch["name"], branch["secretary"]["id"],
-                        branch["secretary"]["name"], who.as_actor(), request_id)
+                        branch["code"],
+                        branch["name"],
+                        branch["secretary"]["id"],
+                        branch["secretary"]["name"],
+                        who.as_actor(),
+                        request_id,
+                    )
                     counts["branches"] += 1
                 for member in branch.get("members", []):
                     if not department.has_member(branch["code"], member["id"]):
-                        department.register_member(branch["code"], member["id"], member["name"],
-                                                   who.as_actor(), request_id)
+                        department.register_member(
+                            branch["code"], member["id"], member["name"], who.as_actor(), request_id
+                        )
                         counts["members"] += 1
             self.record(department)
         return counts

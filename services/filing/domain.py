@@ -41,7 +41,9 @@ def _direction(direction: str) -> str:
         raise InvalidInput(f"unknown direction '{direction}'; use one of: {codes}") from None
 
 
-def milestone_plan(milestones: list[dict[str, Any]], issued: set[str] | frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+def milestone_plan(
+    milestones: list[dict[str, Any]], issued: set[str] | frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
     """Validate a milestone plan (节点计划) and give every new milestone an id never issued before."""
     check(0 < len(milestones) <= MAX_ITEMS, f"a project needs 1–{MAX_ITEMS} milestones")
     taken = set(issued) | {str(m["id"]) for m in milestones if m.get("id")}
@@ -60,12 +62,14 @@ def milestone_plan(milestones: list[dict[str, Any]], issued: set[str] | frozense
                 i += 1
             mid = f"m{i}"
         taken.add(mid)
-        plan.append({
-            "id": mid,
-            "title": _text(str(milestone.get("title", "")), f"milestone {n}: title", MAX_TITLE),
-            "due": due.isoformat(),
-            "deliverable": _text(str(milestone.get("deliverable", "")), f"milestone {n}: deliverable", MAX_TITLE),
-        })
+        plan.append(
+            {
+                "id": mid,
+                "title": _text(str(milestone.get("title", "")), f"milestone {n}: title", MAX_TITLE),
+                "due": due.isoformat(),
+                "deliverable": _text(str(milestone.get("deliverable", "")), f"milestone {n}: deliverable", MAX_TITLE),
+            }
+        )
     dues = [m["due"] for m in plan]
     check(dues == sorted(dues), "milestones must be in order of their due dates")
     return plan
@@ -75,8 +79,16 @@ class Topic(VanguardAggregate):
     """党委出题: a topic a department's party committee poses for the year."""
 
     @event("Posed")
-    def __init__(self, department: str, year: int, direction: str, title: str,
-                 description: str, actor: dict[str, str], request_id: str | None) -> None:
+    def __init__(
+        self,
+        department: str,
+        year: int,
+        direction: str,
+        title: str,
+        description: str,
+        actor: dict[str, str],
+        request_id: str | None,
+    ) -> None:
         self.department = department
         self.branch = None
         self.year = year
@@ -87,30 +99,55 @@ class Topic(VanguardAggregate):
         self._remember(request_id)
 
     @classmethod
-    def pose(cls, department: str, year: int, direction: str, title: str, description: str,
-             actor: dict[str, str], request_id: str | None, topic_id: UUID) -> Topic:
+    def pose(
+        cls,
+        department: str,
+        year: int,
+        direction: str,
+        title: str,
+        description: str,
+        actor: dict[str, str],
+        request_id: str | None,
+        topic_id: UUID,
+    ) -> Topic:
         return cls._create(
-            cls.Posed, id=topic_id, department=department, year=_year(year),
-            direction=_direction(direction), title=_text(title, "title", MAX_TITLE),
+            cls.Posed,
+            id=topic_id,
+            department=department,
+            year=_year(year),
+            direction=_direction(direction),
+            title=_text(title, "title", MAX_TITLE),
             description=_text(description, "description", required=False),
-            actor=actor, request_id=request_id,
+            actor=actor,
+            request_id=request_id,
         )
 
-    def revise(self, actor: dict[str, str], request_id: str | None, *, title: str | None = None,
-               description: str | None = None, direction: str | None = None) -> None:
+    def revise(
+        self,
+        actor: dict[str, str],
+        request_id: str | None,
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        direction: str | None = None,
+    ) -> None:
         require(self.state == TopicState.OPEN, "a withdrawn topic cannot be revised")
-        check(any(v is not None for v in (title, description, direction)),
-              "nothing to revise: give at least one of title, description, direction")
+        check(
+            any(v is not None for v in (title, description, direction)),
+            "nothing to revise: give at least one of title, description, direction",
+        )
         self._revised(
             title=self.title if title is None else _text(title, "title", MAX_TITLE),
             description=self.description if description is None else _text(description, "description", required=False),
             direction=self.direction if direction is None else _direction(direction),
-            actor=actor, request_id=request_id,
+            actor=actor,
+            request_id=request_id,
         )
 
     @event("Revised")
-    def _revised(self, title: str, description: str, direction: str,
-                 actor: dict[str, str], request_id: str | None) -> None:
+    def _revised(
+        self, title: str, description: str, direction: str, actor: dict[str, str], request_id: str | None
+    ) -> None:
         self.title, self.description, self.direction = title, description, direction
         self._remember(request_id)
 
@@ -131,9 +168,21 @@ class Project(VanguardAggregate):
     """支部立项: a branch's project answering a topic, approved and put on record (备案)."""
 
     @event("Drafted")
-    def __init__(self, department: str, branch: str, topic_id: str, year: int, direction: str,
-                 title: str, goal: str, targets: list[str], milestones: list[dict[str, Any]],
-                 responsible: dict[str, str], actor: dict[str, str], request_id: str | None) -> None:
+    def __init__(
+        self,
+        department: str,
+        branch: str,
+        topic_id: str,
+        year: int,
+        direction: str,
+        title: str,
+        goal: str,
+        targets: list[str],
+        milestones: list[dict[str, Any]],
+        responsible: dict[str, str],
+        actor: dict[str, str],
+        request_id: str | None,
+    ) -> None:
         self.department = department
         self.branch = branch
         self.topic_id = topic_id
@@ -153,21 +202,39 @@ class Project(VanguardAggregate):
         self._remember(request_id)
 
     @classmethod
-    def draft(cls, topic: Topic, branch: str, title: str, goal: str, targets: list[str],
-              milestones: list[dict[str, Any]], responsible: dict[str, str],
-              actor: dict[str, str], request_id: str | None, project_id: UUID) -> Project:
+    def draft(
+        cls,
+        topic: Topic,
+        branch: str,
+        title: str,
+        goal: str,
+        targets: list[str],
+        milestones: list[dict[str, Any]],
+        responsible: dict[str, str],
+        actor: dict[str, str],
+        request_id: str | None,
+        project_id: UUID,
+    ) -> Project:
         require(topic.state == TopicState.OPEN, "the topic has been withdrawn; choose an open topic")
         return cls._create(
-            cls.Drafted, id=project_id, department=topic.department, branch=branch,
-            topic_id=str(topic.id), year=topic.year, direction=topic.direction,
-            title=_text(title, "title", MAX_TITLE), goal=_text(goal, "goal"),
-            targets=_targets(targets), milestones=milestone_plan(milestones),
-            responsible=_responsible(responsible), actor=actor, request_id=request_id,
+            cls.Drafted,
+            id=project_id,
+            department=topic.department,
+            branch=branch,
+            topic_id=str(topic.id),
+            year=topic.year,
+            direction=topic.direction,
+            title=_text(title, "title", MAX_TITLE),
+            goal=_text(goal, "goal"),
+            targets=_targets(targets),
+            milestones=milestone_plan(milestones),
+            responsible=_responsible(responsible),
+            actor=actor,
+            request_id=request_id,
         )
 
     def revise(self, actor: dict[str, str], request_id: str | None, **changes: Any) -> None:
-        require(self.state in _EDITABLE,
-                f"only a draft or returned project can be revised; this one is {self.state}")
+        require(self.state in _EDITABLE, f"only a draft or returned project can be revised; this one is {self.state}")
         clean: dict[str, Any] = {}
         if changes.get("title") is not None:
             clean["title"] = _text(changes["title"], "title", MAX_TITLE)
@@ -190,8 +257,7 @@ class Project(VanguardAggregate):
         self._remember(request_id)
 
     def submit(self, actor: dict[str, str], request_id: str | None) -> None:
-        require(self.state in _EDITABLE,
-                f"only a draft or returned project can be submitted; this one is {self.state}")
+        require(self.state in _EDITABLE, f"only a draft or returned project can be submitted; this one is {self.state}")
         self._submitted(actor=actor, request_id=request_id)
 
     @event("Submitted")
@@ -205,8 +271,9 @@ class Project(VanguardAggregate):
         if self.state == ProjectState.CHANGE_REQUESTED:
             self._change_returned(reasons=reasons, actor=actor, request_id=request_id)
             return
-        require(self.state == ProjectState.SUBMITTED,
-                f"only a submitted project can be returned; this one is {self.state}")
+        require(
+            self.state == ProjectState.SUBMITTED, f"only a submitted project can be returned; this one is {self.state}"
+        )
         self._returned(reasons=reasons, actor=actor, request_id=request_id)
 
     @event("Returned")
@@ -220,33 +287,45 @@ class Project(VanguardAggregate):
         if self.state == ProjectState.CHANGE_REQUESTED:
             self._change_approved(milestones=self.proposed_milestones, actor=actor, request_id=request_id)
             return
-        require(self.state == ProjectState.SUBMITTED,
-                f"only a submitted project can be approved; this one is {self.state}")
+        require(
+            self.state == ProjectState.SUBMITTED, f"only a submitted project can be approved; this one is {self.state}"
+        )
         record_no = f"{self.department}-{self.year}-{str(self.id)[:8]}"
-        self._approved(record_no=record_no, title=self.title, milestones=self.milestones,
-                       actor=actor, request_id=request_id)
+        self._approved(
+            record_no=record_no, title=self.title, milestones=self.milestones, actor=actor, request_id=request_id
+        )
 
     @event("Approved")
-    def _approved(self, record_no: str, title: str, milestones: list[dict[str, Any]],
-                  actor: dict[str, str], request_id: str | None) -> None:
+    def _approved(
+        self,
+        record_no: str,
+        title: str,
+        milestones: list[dict[str, Any]],
+        actor: dict[str, str],
+        request_id: str | None,
+    ) -> None:
         self.state = ProjectState.APPROVED.value
         self.record_no = record_no
         self.return_reasons = []
         self._remember(request_id)
 
-    def request_milestone_change(self, milestones: list[dict[str, Any]], reason: str,
-                                 actor: dict[str, str], request_id: str | None) -> None:
+    def request_milestone_change(
+        self, milestones: list[dict[str, Any]], reason: str, actor: dict[str, str], request_id: str | None
+    ) -> None:
         """A change to an approved project's milestone plan needs the committee's re-approval."""
-        require(self.state == ProjectState.APPROVED,
-                f"only an approved project's milestones can be changed; this one is {self.state} "
-                "(revise the plan directly while it is a draft or returned)")
+        require(
+            self.state == ProjectState.APPROVED,
+            f"only an approved project's milestones can be changed; this one is {self.state} "
+            "(revise the plan directly while it is a draft or returned)",
+        )
         plan = milestone_plan(milestones, self.issued_milestone_ids)
         check(plan != self.milestones, "the proposed plan is the same as the approved one")
         self._change_requested(milestones=plan, reason=_text(reason, "reason"), actor=actor, request_id=request_id)
 
     @event("MilestoneChangeRequested")
-    def _change_requested(self, milestones: list[dict[str, Any]], reason: str,
-                          actor: dict[str, str], request_id: str | None) -> None:
+    def _change_requested(
+        self, milestones: list[dict[str, Any]], reason: str, actor: dict[str, str], request_id: str | None
+    ) -> None:
         self.state = ProjectState.CHANGE_REQUESTED.value
         self.proposed_milestones = milestones
         self.issued_milestone_ids |= {m["id"] for m in milestones}
@@ -254,8 +333,7 @@ class Project(VanguardAggregate):
         self._remember(request_id)
 
     @event("MilestoneChangeApproved")
-    def _change_approved(self, milestones: list[dict[str, Any]], actor: dict[str, str],
-                         request_id: str | None) -> None:
+    def _change_approved(self, milestones: list[dict[str, Any]], actor: dict[str, str], request_id: str | None) -> None:
         self.state = ProjectState.APPROVED.value
         self.milestones = milestones
         self.proposed_milestones = None

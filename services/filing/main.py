@@ -19,8 +19,12 @@ def build_application(settings: FilingSettings) -> FilingApplication:
 
 def create_app(settings: FilingSettings | None = None) -> FastAPI:
     settings = settings or FilingSettings()
-    app = create_service_app(SERVICE, settings.instance, settings.jwt_secret,
-                             description="党委出题、支部立项: topics, projects and the organisation registry")
+    app = create_service_app(
+        SERVICE,
+        settings.instance,
+        settings.jwt_secret,
+        description="党委出题、支部立项: topics, projects and the organisation registry",
+    )
     filing = build_application(settings)
     app.state.filing = filing
     app.state.envelopes = EnvelopeFactory(filing, SERVICE, settings.instance)

@@ -27,35 +27,62 @@ class Department(VanguardAggregate):
     def register(cls, code: str, name: str, actor: dict[str, str], request_id: str | None) -> Department:
         check(bool(code.strip()) and len(code) <= 64, "department code must be 1–64 characters")
         check(bool(name.strip()) and len(name) <= 200, "department name must be 1–200 characters")
-        return cls._create(cls.Registered, id=department_id(code), code=code, name=name,
-                           actor=actor, request_id=request_id)
+        return cls._create(
+            cls.Registered, id=department_id(code), code=code, name=name, actor=actor, request_id=request_id
+        )
 
-    def register_branch(self, code: str, name: str, secretary_id: str, secretary_name: str,
-                        actor: dict[str, str], request_id: str | None) -> None:
+    def register_branch(
+        self,
+        code: str,
+        name: str,
+        secretary_id: str,
+        secretary_name: str,
+        actor: dict[str, str],
+        request_id: str | None,
+    ) -> None:
         check(bool(code.strip()) and len(code) <= 64, "branch code must be 1–64 characters")
         require(code not in self.branches, f"branch '{code}' is already registered")
-        self._branch_registered(code=code, name=name, secretary_id=secretary_id,
-                                secretary_name=secretary_name, actor=actor, request_id=request_id)
+        self._branch_registered(
+            code=code,
+            name=name,
+            secretary_id=secretary_id,
+            secretary_name=secretary_name,
+            actor=actor,
+            request_id=request_id,
+        )
 
     @event("BranchRegistered")
-    def _branch_registered(self, code: str, name: str, secretary_id: str, secretary_name: str,
-                           actor: dict[str, str], request_id: str | None) -> None:
-        self.branches[code] = {"code": code, "name": name, "secretary_id": secretary_id,
-                               "secretary_name": secretary_name, "members": {}}
+    def _branch_registered(
+        self,
+        code: str,
+        name: str,
+        secretary_id: str,
+        secretary_name: str,
+        actor: dict[str, str],
+        request_id: str | None,
+    ) -> None:
+        self.branches[code] = {
+            "code": code,
+            "name": name,
+            "secretary_id": secretary_id,
+            "secretary_name": secretary_name,
+            "members": {},
+        }
         self._remember(request_id)
 
-    def register_member(self, branch: str, member_id: str, name: str,
-                        actor: dict[str, str], request_id: str | None) -> None:
+    def register_member(
+        self, branch: str, member_id: str, name: str, actor: dict[str, str], request_id: str | None
+    ) -> None:
         require(branch in self.branches, f"branch '{branch}' is not registered in {self.code}")
         members = self.branches[branch]["members"]
         assert isinstance(members, dict)
         require(member_id not in members, f"member '{member_id}' is already in branch '{branch}'")
-        self._member_registered(branch=branch, member_id=member_id, name=name,
-                                actor=actor, request_id=request_id)
+        self._member_registered(branch=branch, member_id=member_id, name=name, actor=actor, request_id=request_id)
 
     @event("MemberRegistered")
-    def _member_registered(self, branch: str, member_id: str, name: str,
-                           actor: dict[str, str], request_id: str | None) -> None:
+    def _member_registered(
+        self, branch: str, member_id: str, name: str, actor: dict[str, str], request_id: str | None
+    ) -> None:
         members = self.branches[branch]["members"]
         assert isinstance(members, dict)
         members[member_id] = name

@@ -61,8 +61,9 @@ class DraftProject(Strict):
     topic_id: str
     title: Title
     goal: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
-    targets: Annotated[list[Annotated[str, Field(min_length=1, max_length=MAX_TITLE * 2)]],
-                       Field(min_length=1, max_length=MAX_ITEMS)]
+    targets: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=MAX_TITLE * 2)]], Field(min_length=1, max_length=MAX_ITEMS)
+    ]
     milestones: Annotated[list[Milestone], Field(min_length=1, max_length=MAX_ITEMS)]
     responsible: Person
 
@@ -71,8 +72,13 @@ class ReviseProject(Strict):
     expected_version: Version
     title: Title | None = None
     goal: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)] | None = None
-    targets: Annotated[list[Annotated[str, Field(min_length=1, max_length=MAX_TITLE * 2)]],
-                       Field(min_length=1, max_length=MAX_ITEMS)] | None = None
+    targets: (
+        Annotated[
+            list[Annotated[str, Field(min_length=1, max_length=MAX_TITLE * 2)]],
+            Field(min_length=1, max_length=MAX_ITEMS),
+        ]
+        | None
+    ) = None
     milestones: Annotated[list[Milestone], Field(min_length=1, max_length=MAX_ITEMS)] | None = None
     responsible: Person | None = None
 
@@ -83,8 +89,9 @@ class Expect(Strict):
 
 class Reasons(Strict):
     expected_version: Version
-    reasons: Annotated[list[Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]],
-                       Field(min_length=1, max_length=MAX_ITEMS)]
+    reasons: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]], Field(min_length=1, max_length=MAX_ITEMS)
+    ]
 
 
 class MilestoneChange(Strict):
@@ -116,24 +123,41 @@ def milestones_in(items: list[Milestone]) -> list[dict[str, Any]]:
 
 def topic_view(topic: Topic) -> dict[str, Any]:
     return {
-        "id": str(topic.id), "version": topic.version, "department": topic.department,
-        "year": topic.year, "direction": topic.direction,
+        "id": str(topic.id),
+        "version": topic.version,
+        "department": topic.department,
+        "year": topic.year,
+        "direction": topic.direction,
         "direction_label": DIRECTION_LABELS[Direction(topic.direction)],
-        "title": topic.title, "description": topic.description, "state": topic.state,
+        "title": topic.title,
+        "description": topic.description,
+        "state": topic.state,
         "state_label": TOPIC_STATE_LABELS[TopicState(topic.state)],
-        "created_at": topic.created_on.isoformat(), "modified_at": topic.modified_on.isoformat(),
+        "created_at": topic.created_on.isoformat(),
+        "modified_at": topic.modified_on.isoformat(),
     }
 
 
 def project_view(project: Project) -> dict[str, Any]:
     return {
-        "id": str(project.id), "version": project.version, "department": project.department,
-        "branch": project.branch, "topic_id": project.topic_id, "year": project.year,
-        "direction": project.direction, "direction_label": DIRECTION_LABELS[Direction(project.direction)],
-        "title": project.title, "goal": project.goal, "targets": project.targets,
-        "milestones": project.milestones, "responsible": project.responsible,
-        "state": project.state, "state_label": PROJECT_STATE_LABELS[ProjectState(project.state)],
-        "record_no": project.record_no, "proposed_milestones": project.proposed_milestones,
+        "id": str(project.id),
+        "version": project.version,
+        "department": project.department,
+        "branch": project.branch,
+        "topic_id": project.topic_id,
+        "year": project.year,
+        "direction": project.direction,
+        "direction_label": DIRECTION_LABELS[Direction(project.direction)],
+        "title": project.title,
+        "goal": project.goal,
+        "targets": project.targets,
+        "milestones": project.milestones,
+        "responsible": project.responsible,
+        "state": project.state,
+        "state_label": PROJECT_STATE_LABELS[ProjectState(project.state)],
+        "record_no": project.record_no,
+        "proposed_milestones": project.proposed_milestones,
         "return_reasons": project.return_reasons,
-        "created_at": project.created_on.isoformat(), "modified_at": project.modified_on.isoformat(),
+        "created_at": project.created_on.isoformat(),
+        "modified_at": project.modified_on.isoformat(),
     }

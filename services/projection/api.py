@@ -29,13 +29,20 @@ def _uuid(value: str) -> str:
 
 
 @router.get("/projects", tags=["overview"])
-async def list_projects(pool: Pool, who: CurrentPrincipal, department: str | None = None,
-                        branch: str | None = None, direction: str | None = None,
-                        year: int | None = None, state: str | None = None) -> list[dict[str, Any]]:
+async def list_projects(
+    pool: Pool,
+    who: CurrentPrincipal,
+    department: str | None = None,
+    branch: str | None = None,
+    direction: str | None = None,
+    year: int | None = None,
+    state: str | None = None,
+) -> list[dict[str, Any]]:
     """Project overviews you may read, filtered."""
     async with pool.acquire() as conn:
-        rows = await queries.projects(conn, department=department, branch=branch, direction=direction,
-                                      year=year, state=state)
+        rows = await queries.projects(
+            conn, department=department, branch=branch, direction=direction, year=year, state=state
+        )
     return [r for r in rows if who.may_read(r["department"], r["branch"])]
 
 
@@ -64,9 +71,13 @@ async def project_audit_trail(project_id: str, pool: Pool, who: CurrentPrincipal
 
 
 @router.get("/departments/{department}/audit-trail", tags=["audit"])
-async def department_audit_trail(department: str, pool: Pool, who: CurrentPrincipal,
-                                 branch: str | None = None,
-                                 limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> list[dict[str, Any]]:
+async def department_audit_trail(
+    department: str,
+    pool: Pool,
+    who: CurrentPrincipal,
+    branch: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> list[dict[str, Any]]:
     """Every event of a department, or of one of its branches, in order."""
     if not who.may_read(department, branch):
         raise Forbidden(f"you may not read the audit trail of {department}/{branch or '*'}")

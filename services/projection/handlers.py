@@ -11,9 +11,14 @@ from shared.contracts import Envelope
 from shared.messaging.inbox import Handler, NotReady, dispatch
 
 PROJECT_STATES = {
-    "Drafted": "draft", "Submitted": "submitted", "Returned": "returned", "Approved": "approved",
-    "MilestoneChangeRequested": "change_requested", "MilestoneChangeApproved": "approved",
-    "MilestoneChangeReturned": "approved", "Withdrawn": "withdrawn",
+    "Drafted": "draft",
+    "Submitted": "submitted",
+    "Returned": "returned",
+    "Approved": "approved",
+    "MilestoneChangeRequested": "change_requested",
+    "MilestoneChangeApproved": "approved",
+    "MilestoneChangeReturned": "approved",
+    "Withdrawn": "withdrawn",
 }
 
 
@@ -33,9 +38,20 @@ async def record_in_audit_trail(conn: asyncpg.Connection, e: Envelope) -> None:
                department, branch, type, actor, request_id, occurred_at, source_service,
                source_instance, source_position, payload)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)""",
-        e.event_id, e.aggregate_id, e.aggregate_type, e.aggregate_version, project_of(e),
-        e.department, e.branch, e.type, json.dumps(e.actor, ensure_ascii=False), e.request_id, _at(e),
-        e.source["service"], e.source["instance"], e.source["position"],
+        e.event_id,
+        e.aggregate_id,
+        e.aggregate_type,
+        e.aggregate_version,
+        project_of(e),
+        e.department,
+        e.branch,
+        e.type,
+        json.dumps(e.actor, ensure_ascii=False),
+        e.request_id,
+        _at(e),
+        e.source["service"],
+        e.source["instance"],
+        e.source["position"],
         json.dumps(e.payload, ensure_ascii=False),
     )
 
@@ -44,19 +60,35 @@ async def topic_posed(conn: asyncpg.Connection, e: Envelope) -> None:
     p = e.payload
     await conn.execute(
         "INSERT INTO topics VALUES ($1, $2, $3, $4, $5, 'open', $6, $7)",
-        e.aggregate_id, e.department, p["year"], p["direction"], p["title"], e.aggregate_version, _at(e))
+        e.aggregate_id,
+        e.department,
+        p["year"],
+        p["direction"],
+        p["title"],
+        e.aggregate_version,
+        _at(e),
+    )
 
 
 async def topic_revised(conn: asyncpg.Connection, e: Envelope) -> None:
     p = e.payload
     await conn.execute(
         "UPDATE topics SET title = $2, direction = $3, version = $4, updated_at = $5 WHERE id = $1",
-        e.aggregate_id, p["title"], p["direction"], e.aggregate_version, _at(e))
+        e.aggregate_id,
+        p["title"],
+        p["direction"],
+        e.aggregate_version,
+        _at(e),
+    )
 
 
 async def topic_withdrawn(conn: asyncpg.Connection, e: Envelope) -> None:
-    await conn.execute("UPDATE topics SET state = 'withdrawn', version = $2, updated_at = $3 WHERE id = $1",
-                       e.aggregate_id, e.aggregate_version, _at(e))
+    await conn.execute(
+        "UPDATE topics SET state = 'withdrawn', version = $2, updated_at = $3 WHERE id = $1",
+        e.aggregate_id,
+        e.aggregate_version,
+        _at(e),
+    )
 
 
 async def project_drafted(conn: asyncpg.Connection, e: Envelope) -> None:
@@ -65,14 +97,29 @@ async def project_drafted(conn: asyncpg.Connection, e: Envelope) -> None:
         """INSERT INTO projects (id, department, branch, topic_id, year, direction, title, goal, targets,
                milestones, responsible, state, version, created_at, updated_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12, $13, $13)""",
-        e.aggregate_id, e.department, e.branch, p["topic_id"], p["year"], p["direction"], p["title"],
-        p["goal"], json.dumps(p["targets"], ensure_ascii=False),
-        json.dumps(p["milestones"], ensure_ascii=False), json.dumps(p["responsible"], ensure_ascii=False),
-        e.aggregate_version, _at(e))
+        e.aggregate_id,
+        e.department,
+        e.branch,
+        p["topic_id"],
+        p["year"],
+        p["direction"],
+        p["title"],
+        p["goal"],
+        json.dumps(p["targets"], ensure_ascii=False),
+        json.dumps(p["milestones"], ensure_ascii=False),
+        json.dumps(p["responsible"], ensure_ascii=False),
+        e.aggregate_version,
+        _at(e),
+    )
 
 
-_REVISABLE = {"title": "title", "goal": "goal", "targets": "targets", "milestones": "milestones",
-              "responsible": "responsible"}
+_REVISABLE = {
+    "title": "title",
+    "goal": "goal",
+    "targets": "targets",
+    "milestones": "milestones",
+    "responsible": "responsible",
+}
 
 
 async def project_changed(conn: asyncpg.Connection, e: Envelope) -> None:
@@ -102,22 +149,33 @@ async def project_changed(conn: asyncpg.Connection, e: Envelope) -> None:
 async def plan_approved(conn: asyncpg.Connection, e: Envelope) -> None:
     """The approved milestone plan (on approval, and on an approved change)."""
     plan = e.payload["milestones"]
-    await conn.execute("DELETE FROM milestones WHERE project_id = $1 AND met_on IS NULL AND NOT milestone_id = ANY($2)",
-                       e.aggregate_id, [m["id"] for m in plan])
+    await conn.execute(
+        "DELETE FROM milestones WHERE project_id = $1 AND met_on IS NULL AND NOT milestone_id = ANY($2)",
+        e.aggregate_id,
+        [m["id"] for m in plan],
+    )
     for m in plan:
         await conn.execute(
             """INSERT INTO milestones (project_id, milestone_id, title, due, deliverable) VALUES ($1, $2, $3, $4, $5)
                ON CONFLICT (project_id, milestone_id) DO UPDATE
                SET title = EXCLUDED.title, due = EXCLUDED.due, deliverable = EXCLUDED.deliverable""",
-            e.aggregate_id, m["id"], m["title"], dt.date.fromisoformat(m["due"]), m["deliverable"])
+            e.aggregate_id,
+            m["id"],
+            m["title"],
+            dt.date.fromisoformat(m["due"]),
+            m["deliverable"],
+        )
 
 
 async def milestone_met(conn: asyncpg.Connection, e: Envelope) -> None:
     p = e.payload
     status = await conn.execute(
         "UPDATE milestones SET met_on = $3, met_deliverable = $4 WHERE project_id = $1 AND milestone_id = $2",
-        p["project_id"], p["milestone_id"], dt.date.fromisoformat(p["met_on"]),
-        json.dumps(p["deliverable"], ensure_ascii=False))
+        p["project_id"],
+        p["milestone_id"],
+        dt.date.fromisoformat(p["met_on"]),
+        json.dumps(p["deliverable"], ensure_ascii=False),
+    )
     if status == "UPDATE 0":  # the approval, on filing's topic, has not arrived here yet
         raise NotReady(f"project:{p['project_id']}")
 
@@ -128,8 +186,18 @@ async def task_created(conn: asyncpg.Connection, e: Envelope) -> None:
         """INSERT INTO tasks (id, project_id, milestone_id, department, branch, title, due, assignee, assignee_name,
                state, percent, version, updated_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', 0, $10, $11)""",
-        e.aggregate_id, p["project_id"], p["milestone_id"], e.department, e.branch, p["title"],
-        dt.date.fromisoformat(p["due"]), p["assignee"], p["assignee_name"], e.aggregate_version, _at(e))
+        e.aggregate_id,
+        p["project_id"],
+        p["milestone_id"],
+        e.department,
+        e.branch,
+        p["title"],
+        dt.date.fromisoformat(p["due"]),
+        p["assignee"],
+        p["assignee_name"],
+        e.aggregate_version,
+        _at(e),
+    )
 
 
 _TASK_STATES = {"Completed": "done", "Reopened": "open", "Cancelled": "cancelled"}
@@ -166,8 +234,10 @@ def handler() -> Handler:
             **project_events,
             "tasking.TaskBoard.MilestoneMet": milestone_met,
             "tasking.Task.Created": task_created,
-            **{f"tasking.Task.{name}": task_changed
-               for name in ("Assigned", "ProgressReported", "Completed", "Reopened", "Cancelled")},
+            **{
+                f"tasking.Task.{name}": task_changed
+                for name in ("Assigned", "ProgressReported", "Completed", "Reopened", "Cancelled")
+            },
         },
         default=record_in_audit_trail,
     )

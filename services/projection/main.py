@@ -35,11 +35,18 @@ def create_app(settings: ProjectionSettings | None = None) -> FastAPI:
         app.state.pool = pool
         stopping = asyncio.Event()
         services = tuple(s.strip() for s in settings.consume_services.split(",") if s.strip())
-        consumer = asyncio.create_task(consume(
-            ConsumerSettings(settings.kafka_bootstrap,
-                             settings.group_id or f"{settings.topic_prefix}.projection.{settings.instance}",
-                             topic_pattern(settings.topic_prefix, services)),
-            pool, Inbox(SERVICE, handler()), stopping))
+        consumer = asyncio.create_task(
+            consume(
+                ConsumerSettings(
+                    settings.kafka_bootstrap,
+                    settings.group_id or f"{settings.topic_prefix}.projection.{settings.instance}",
+                    topic_pattern(settings.topic_prefix, services),
+                ),
+                pool,
+                Inbox(SERVICE, handler()),
+                stopping,
+            )
+        )
         consumer.add_done_callback(_crash_on_failure)
         try:
             yield
@@ -49,8 +56,13 @@ def create_app(settings: ProjectionSettings | None = None) -> FastAPI:
                 await asyncio.wait_for(consumer, 10)
             await pool.close()
 
-    app = create_service_app(SERVICE, settings.instance, settings.jwt_secret, lifespan=lifespan,
-                             description="Read models: project overviews and audit trails")
+    app = create_service_app(
+        SERVICE,
+        settings.instance,
+        settings.jwt_secret,
+        lifespan=lifespan,
+        description="Read models: project overviews and audit trails",
+    )
     app.include_router(router)
     return app
 

@@ -40,27 +40,47 @@ async def project_detail(conn: asyncpg.Connection, project_id: str) -> dict[str,
     found = await project(conn, project_id)
     if found is None:
         return None
-    tasks = [_row(r) for r in await conn.fetch(
-        "SELECT * FROM tasks WHERE project_id = $1 ORDER BY milestone_id, updated_at", project_id)]
+    tasks = [
+        _row(r)
+        for r in await conn.fetch(
+            "SELECT * FROM tasks WHERE project_id = $1 ORDER BY milestone_id, updated_at", project_id
+        )
+    ]
     milestones = []
     for m in await conn.fetch("SELECT * FROM milestones WHERE project_id = $1 ORDER BY due", project_id):
         mine = [t for t in tasks if t["milestone_id"] == m["milestone_id"] and t["state"] != "cancelled"]
-        milestones.append({
-            **_row(m), "tasks": len(mine), "done": sum(t["state"] == "done" for t in mine),
-            "percent": round(sum(t["percent"] for t in mine) / len(mine)) if mine else 0,
-        })
+        milestones.append(
+            {
+                **_row(m),
+                "tasks": len(mine),
+                "done": sum(t["state"] == "done" for t in mine),
+                "percent": round(sum(t["percent"] for t in mine) / len(mine)) if mine else 0,
+            }
+        )
     return {**found, "milestone_progress": milestones, "tasks": tasks}
 
 
-async def audit_trail(conn: asyncpg.Connection, *, project_id: str | None = None,
-                      department: str | None = None, branch: str | None = None,
-                      limit: int = 1000) -> list[dict[str, Any]]:
+async def audit_trail(
+    conn: asyncpg.Connection,
+    *,
+    project_id: str | None = None,
+    department: str | None = None,
+    branch: str | None = None,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
     if project_id is not None:
         rows = await conn.fetch(
             "SELECT * FROM audit_trail WHERE project_id = $1 OR aggregate_id = $1 "
-            "ORDER BY occurred_at, aggregate_version LIMIT $2", project_id, limit)
+            "ORDER BY occurred_at, aggregate_version LIMIT $2",
+            project_id,
+            limit,
+        )
     else:
         rows = await conn.fetch(
             "SELECT * FROM audit_trail WHERE department = $1 AND ($2::text IS NULL OR branch = $2) "
-            "ORDER BY occurred_at, aggregate_version LIMIT $3", department, branch, limit)
+            "ORDER BY occurred_at, aggregate_version LIMIT $3",
+            department,
+            branch,
+            limit,
+        )
     return [_row(r) for r in rows]

@@ -39,50 +39,72 @@ def _id(value: str, what: str) -> UUID:
 
 
 @router.post("/projects/{project_id}/tasks", status_code=201, tags=["任务到人 tasks"])
-def create_task(project_id: str, body: s.CreateTask, app: Tasking, who: CurrentPrincipal, request_id: RequestId,
-                response: Response) -> dict[str, Any]:
+def create_task(
+    project_id: str, body: s.CreateTask, app: Tasking, who: CurrentPrincipal, request_id: RequestId, response: Response
+) -> dict[str, Any]:
     """Create a task for a milestone and assign it to a member of the branch (branch secretary)."""
-    task = app.create_task(who, _id(project_id, "project"), body.title, body.description, body.due.isoformat(),
-                           body.milestone_id, body.assignee, request_id)
+    task = app.create_task(
+        who,
+        _id(project_id, "project"),
+        body.title,
+        body.description,
+        body.due.isoformat(),
+        body.milestone_id,
+        body.assignee,
+        request_id,
+    )
     response.headers["Location"] = f"/tasks/{task.id}"
     return s.task_view(task)
 
 
 @router.post("/tasks/{task_id}/assign", tags=["任务到人 tasks"])
-def assign_task(task_id: str, body: s.Assign, app: Tasking, who: CurrentPrincipal,
-                request_id: RequestId) -> dict[str, Any]:
+def assign_task(
+    task_id: str, body: s.Assign, app: Tasking, who: CurrentPrincipal, request_id: RequestId
+) -> dict[str, Any]:
     """Reassign a task to another member of the branch (branch secretary)."""
     return s.task_view(app.assign_task(who, _id(task_id, "task"), body.expected_version, body.assignee, request_id))
 
 
 @router.post("/tasks/{task_id}/progress", tags=["任务到人 tasks"])
-async def report_progress(task_id: str, body: s.Progress, app: Tasking, pool: Pool, who: CurrentPrincipal,
-                          request_id: RequestId) -> dict[str, Any]:
+async def report_progress(
+    task_id: str, body: s.Progress, app: Tasking, pool: Pool, who: CurrentPrincipal, request_id: RequestId
+) -> dict[str, Any]:
     """Report progress with evidence: links, or files uploaded to /evidence (the assigned member)."""
     async with pool.acquire() as conn:
         evidence = await files.resolve(conn, [e.model_dump() for e in body.evidence])
-    task = await run_in_threadpool(app.report_progress, who, _id(task_id, "task"), body.expected_version,
-                                   body.percent, body.note, evidence, request_id)
+    task = await run_in_threadpool(
+        app.report_progress,
+        who,
+        _id(task_id, "task"),
+        body.expected_version,
+        body.percent,
+        body.note,
+        evidence,
+        request_id,
+    )
     return s.task_view(task)
 
 
 @router.post("/tasks/{task_id}/complete", tags=["任务到人 tasks"])
-def complete_task(task_id: str, body: s.Complete, app: Tasking, who: CurrentPrincipal,
-                  request_id: RequestId) -> dict[str, Any]:
+def complete_task(
+    task_id: str, body: s.Complete, app: Tasking, who: CurrentPrincipal, request_id: RequestId
+) -> dict[str, Any]:
     """Complete a task (the assigned member)."""
     return s.task_view(app.complete_task(who, _id(task_id, "task"), body.expected_version, body.note, request_id))
 
 
 @router.post("/tasks/{task_id}/reopen", tags=["任务到人 tasks"])
-def reopen_task(task_id: str, body: s.Reason, app: Tasking, who: CurrentPrincipal,
-                request_id: RequestId) -> dict[str, Any]:
+def reopen_task(
+    task_id: str, body: s.Reason, app: Tasking, who: CurrentPrincipal, request_id: RequestId
+) -> dict[str, Any]:
     """Reopen a completed task (branch secretary)."""
     return s.task_view(app.reopen_task(who, _id(task_id, "task"), body.expected_version, body.reason, request_id))
 
 
 @router.post("/tasks/{task_id}/cancel", tags=["任务到人 tasks"])
-def cancel_task(task_id: str, body: s.Reason, app: Tasking, who: CurrentPrincipal,
-                request_id: RequestId) -> dict[str, Any]:
+def cancel_task(
+    task_id: str, body: s.Reason, app: Tasking, who: CurrentPrincipal, request_id: RequestId
+) -> dict[str, Any]:
     """Cancel a task (branch secretary)."""
     return s.task_view(app.cancel_task(who, _id(task_id, "task"), body.expected_version, body.reason, request_id))
 
@@ -96,12 +118,20 @@ def get_task(task_id: str, app: Tasking, who: CurrentPrincipal) -> dict[str, Any
 
 
 @router.post("/projects/{project_id}/milestones/{milestone_id}/met", tags=["任务到人 tasks"])
-def declare_milestone_met(project_id: str, milestone_id: str, body: s.MilestoneMet, app: Tasking,
-                          who: CurrentPrincipal, request_id: RequestId) -> dict[str, Any]:
+def declare_milestone_met(
+    project_id: str, milestone_id: str, body: s.MilestoneMet, app: Tasking, who: CurrentPrincipal, request_id: RequestId
+) -> dict[str, Any]:
     """Declare a milestone met with its deliverable; all its tasks must be complete (branch secretary)."""
     pid = _id(project_id, "project")
-    app.declare_milestone_met(who, pid, milestone_id, body.expected_version, body.deliverable.model_dump(),
-                              body.met_on.isoformat(), request_id)
+    app.declare_milestone_met(
+        who,
+        pid,
+        milestone_id,
+        body.expected_version,
+        body.deliverable.model_dump(),
+        body.met_on.isoformat(),
+        request_id,
+    )
     return s.board_view(*app.board_view(who, pid))
 
 
@@ -118,9 +148,13 @@ def responsibility_list(member_id: str, app: Tasking, who: CurrentPrincipal) -> 
 
 
 @router.put("/evidence", status_code=201, tags=["evidence"])
-async def upload_evidence(request: Request, pool: Pool, who: CurrentPrincipal,
-                          x_filename: Annotated[str, Header(min_length=1, max_length=200)],
-                          content_type: Annotated[str, Header()] = "application/octet-stream") -> dict[str, Any]:
+async def upload_evidence(
+    request: Request,
+    pool: Pool,
+    who: CurrentPrincipal,
+    x_filename: Annotated[str, Header(min_length=1, max_length=200)],
+    content_type: Annotated[str, Header()] = "application/octet-stream",
+) -> dict[str, Any]:
     """Upload a file of evidence (raw body; X-Filename names it); answers its SHA-256 and size."""
     who.require_role(Role.MEMBER, Role.SECRETARY)
     content = await request.body()
@@ -135,14 +169,21 @@ async def download_evidence(sha256: str, pool: Pool, who: CurrentPrincipal) -> R
         row = await files.fetch(conn, sha256)
     if row is None:
         raise NotFound(f"no evidence file with SHA-256 {sha256}")
-    return Response(row["content"], media_type=row["media_type"],
-                    headers={"Content-Disposition": "attachment", "X-Content-Type-Options": "nosniff"})
+    return Response(
+        row["content"],
+        media_type=row["media_type"],
+        headers={"Content-Disposition": "attachment", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 @router.get("/events", tags=["audit"])
-def events(app: Tasking, who: CurrentPrincipal, request: Request,
-           after: Annotated[int, Query(ge=0)] = 0,
-           limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+def events(
+    app: Tasking,
+    who: CurrentPrincipal,
+    request: Request,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
     """Every recorded event in order, as integration-event envelopes (auditor, admin)."""
     who.require_role(Role.AUDITOR, Role.ADMIN)
     return event_feed(app, request.app.state.envelopes, after, limit)

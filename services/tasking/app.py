@@ -25,14 +25,24 @@ class TaskingApplication(VanguardApplication):
 
     # -- what filing's events cause (request id: the upstream event's id) ----------------------
 
-    def open_board(self, department: str, branch: str, project_id: str, title: str, record_no: str,
-                   milestones: list[dict[str, Any]], actor: dict[str, str], request_id: str) -> None:
+    def open_board(
+        self,
+        department: str,
+        branch: str,
+        project_id: str,
+        title: str,
+        record_no: str,
+        milestones: list[dict[str, Any]],
+        actor: dict[str, str],
+        request_id: str,
+    ) -> None:
         if self.find(TaskBoard, board_id(project_id)) is None:
             board = TaskBoard.open(department, branch, project_id, title, record_no, milestones, actor, request_id)
             self.create(TaskBoard, board)
 
-    def replan_board(self, project_id: str, milestones: list[dict[str, Any]], actor: dict[str, str],
-                     request_id: str) -> None:
+    def replan_board(
+        self, project_id: str, milestones: list[dict[str, Any]], actor: dict[str, str], request_id: str
+    ) -> None:
         board = self.get(TaskBoard, board_id(project_id))
         board.replan(milestones, actor, request_id)
         self.record(board)
@@ -43,8 +53,9 @@ class TaskingApplication(VanguardApplication):
             board.close(reason, actor, request_id)
             self.record(board)
 
-    def enrol_member(self, department: str, branch: str, member_id: str, name: str, actor: dict[str, str],
-                     request_id: str) -> None:
+    def enrol_member(
+        self, department: str, branch: str, member_id: str, name: str, actor: dict[str, str], request_id: str
+    ) -> None:
         roster = self.find(Roster, roster_id(department))
         if roster is None:
             roster = Roster.start(department, actor, None)
@@ -53,8 +64,17 @@ class TaskingApplication(VanguardApplication):
 
     # -- 任务到人 -------------------------------------------------------------------------------
 
-    def create_task(self, who: Principal, project_id: UUID, title: str, description: str, due: str,
-                    milestone_id: str, assignee: str, request_id: str | None) -> Task:
+    def create_task(
+        self,
+        who: Principal,
+        project_id: UUID,
+        title: str,
+        description: str,
+        due: str,
+        milestone_id: str,
+        assignee: str,
+        request_id: str | None,
+    ) -> Task:
         board = self._board(project_id)
         self.served(board.department)
         secretary(who)(board)
@@ -63,8 +83,18 @@ class TaskingApplication(VanguardApplication):
             return existing
         name = self._member_name(board, assignee)
         for _ in range(5):  # the board only counts tasks: a concurrent change to it is retried
-            task = Task.create(board, task_id or uuid4(), title, description, due, milestone_id, assignee, name,
-                               who.as_actor(), request_id)
+            task = Task.create(
+                board,
+                task_id or uuid4(),
+                title,
+                description,
+                due,
+                milestone_id,
+                assignee,
+                name,
+                who.as_actor(),
+                request_id,
+            )
             board.add_task(str(task.id), milestone_id, who.as_actor(), request_id)
             try:
                 self.record(task, board)
@@ -75,40 +105,85 @@ class TaskingApplication(VanguardApplication):
                 board = self._board(project_id)
         raise Forbidden("the task board is too busy; try again")
 
-    def assign_task(self, who: Principal, task_id: UUID, expected_version: int, assignee: str,
-                    request_id: str | None) -> Task:
+    def assign_task(
+        self, who: Principal, task_id: UUID, expected_version: int, assignee: str, request_id: str | None
+    ) -> Task:
         def act(task: Task) -> None:
             board = self._board(UUID(task.project_id))
             board.require_open()
             task.assign(assignee, self._member_name(board, assignee), who.as_actor(), request_id)
+
         return self.update(Task, task_id, expected_version, request_id, secretary(who), act)
 
-    def report_progress(self, who: Principal, task_id: UUID, expected_version: int, percent: int, note: str,
-                        evidence: list[dict[str, Any]], request_id: str | None) -> Task:
-        return self.update(Task, task_id, expected_version, request_id, self._assignee(who),
-                           lambda t: self._open(t) and t.report_progress(percent, note, evidence, who.as_actor(),
-                                                                        request_id))
+    def report_progress(
+        self,
+        who: Principal,
+        task_id: UUID,
+        expected_version: int,
+        percent: int,
+        note: str,
+        evidence: list[dict[str, Any]],
+        request_id: str | None,
+    ) -> Task:
+        return self.update(
+            Task,
+            task_id,
+            expected_version,
+            request_id,
+            self._assignee(who),
+            lambda t: self._open(t) and t.report_progress(percent, note, evidence, who.as_actor(), request_id),
+        )
 
-    def complete_task(self, who: Principal, task_id: UUID, expected_version: int, note: str,
-                      request_id: str | None) -> Task:
-        return self.update(Task, task_id, expected_version, request_id, self._assignee(who),
-                           lambda t: self._open(t) and t.complete(note, who.as_actor(), request_id))
+    def complete_task(
+        self, who: Principal, task_id: UUID, expected_version: int, note: str, request_id: str | None
+    ) -> Task:
+        return self.update(
+            Task,
+            task_id,
+            expected_version,
+            request_id,
+            self._assignee(who),
+            lambda t: self._open(t) and t.complete(note, who.as_actor(), request_id),
+        )
 
-    def reopen_task(self, who: Principal, task_id: UUID, expected_version: int, reason: str,
-                    request_id: str | None) -> Task:
-        return self.update(Task, task_id, expected_version, request_id, secretary(who),
-                           lambda t: self._open(t) and t.reopen(reason, who.as_actor(), request_id))
+    def reopen_task(
+        self, who: Principal, task_id: UUID, expected_version: int, reason: str, request_id: str | None
+    ) -> Task:
+        return self.update(
+            Task,
+            task_id,
+            expected_version,
+            request_id,
+            secretary(who),
+            lambda t: self._open(t) and t.reopen(reason, who.as_actor(), request_id),
+        )
 
-    def cancel_task(self, who: Principal, task_id: UUID, expected_version: int, reason: str,
-                    request_id: str | None) -> Task:
-        return self.update(Task, task_id, expected_version, request_id, secretary(who),
-                           lambda t: t.cancel(reason, who.as_actor(), request_id))
+    def cancel_task(
+        self, who: Principal, task_id: UUID, expected_version: int, reason: str, request_id: str | None
+    ) -> Task:
+        return self.update(
+            Task,
+            task_id,
+            expected_version,
+            request_id,
+            secretary(who),
+            lambda t: t.cancel(reason, who.as_actor(), request_id),
+        )
 
-    def declare_milestone_met(self, who: Principal, project_id: UUID, milestone_id: str, expected_version: int,
-                              deliverable: dict[str, str], met_on: str, request_id: str | None) -> TaskBoard:
+    def declare_milestone_met(
+        self,
+        who: Principal,
+        project_id: UUID,
+        milestone_id: str,
+        expected_version: int,
+        deliverable: dict[str, str],
+        met_on: str,
+        request_id: str | None,
+    ) -> TaskBoard:
         def act(board: TaskBoard) -> None:
             tasks = [self.get(Task, UUID(t)) for t in board.tasks_of(milestone_id)]
             board.declare_met(milestone_id, deliverable, met_on, tasks, who.as_actor(), request_id)
+
         return self.update(TaskBoard, board_id(str(project_id)), expected_version, request_id, secretary(who), act)
 
     # -- queries ----------------------------------------------------------------------------------
@@ -132,8 +207,10 @@ class TaskingApplication(VanguardApplication):
     def _board(self, project_id: UUID) -> TaskBoard:
         board = self.find(TaskBoard, board_id(str(project_id)))
         if board is None:
-            raise NotFound(f"project {project_id} has no task board: it is not approved (备案) yet, "
-                           "or its approval has not reached tasking")
+            raise NotFound(
+                f"project {project_id} has no task board: it is not approved (备案) yet, "
+                "or its approval has not reached tasking"
+            )
         return board
 
     def _open(self, task: Task) -> bool:
@@ -152,6 +229,9 @@ class TaskingApplication(VanguardApplication):
         def authorise(task: VanguardAggregate) -> None:
             who.require_role(Role.MEMBER)
             if who.subject != getattr(task, "assignee", None):
-                raise Forbidden(f"this task is assigned to {getattr(task, 'assignee', '?')}, not to you "
-                                f"({who.subject}); members act on their own tasks only")
+                raise Forbidden(
+                    f"this task is assigned to {getattr(task, 'assignee', '?')}, not to you "
+                    f"({who.subject}); members act on their own tasks only"
+                )
+
         return authorise

@@ -19,8 +19,17 @@ def handlers(app: TaskingApplication) -> Handler:
 
     async def approved(_: asyncpg.Connection, e: Envelope) -> None:
         if served(e):
-            await asyncio.to_thread(app.open_board, e.department, str(e.branch), e.aggregate_id, e.payload["title"],
-                                    e.payload["record_no"], e.payload["milestones"], e.actor, e.event_id)
+            await asyncio.to_thread(
+                app.open_board,
+                e.department,
+                str(e.branch),
+                e.aggregate_id,
+                e.payload["title"],
+                e.payload["record_no"],
+                e.payload["milestones"],
+                e.actor,
+                e.event_id,
+            )
 
     async def replanned(_: asyncpg.Connection, e: Envelope) -> None:
         if served(e):
@@ -33,19 +42,23 @@ def handlers(app: TaskingApplication) -> Handler:
     async def member(_: asyncpg.Connection, e: Envelope) -> None:
         if served(e):
             p = e.payload
-            await asyncio.to_thread(app.enrol_member, e.department, p["branch"], p["member_id"], p["name"],
-                                    e.actor, e.event_id)
+            await asyncio.to_thread(
+                app.enrol_member, e.department, p["branch"], p["member_id"], p["name"], e.actor, e.event_id
+            )
 
     async def branch(_: asyncpg.Connection, e: Envelope) -> None:
         if served(e):  # the secretary is a member of their own branch too
             p = e.payload
-            await asyncio.to_thread(app.enrol_member, e.department, p["code"], p["secretary_id"],
-                                    p["secretary_name"], e.actor, e.event_id)
+            await asyncio.to_thread(
+                app.enrol_member, e.department, p["code"], p["secretary_id"], p["secretary_name"], e.actor, e.event_id
+            )
 
-    return dispatch({
-        "filing.Project.Approved": approved,
-        "filing.Project.MilestoneChangeApproved": replanned,
-        "filing.Project.Withdrawn": withdrawn,
-        "filing.Department.MemberRegistered": member,
-        "filing.Department.BranchRegistered": branch,
-    })
+    return dispatch(
+        {
+            "filing.Project.Approved": approved,
+            "filing.Project.MilestoneChangeApproved": replanned,
+            "filing.Project.Withdrawn": withdrawn,
+            "filing.Department.MemberRegistered": member,
+            "filing.Department.BranchRegistered": branch,
+        }
+    )

@@ -55,8 +55,9 @@ class Roster(VanguardAggregate):
 
     @classmethod
     def start(cls, department: str, actor: dict[str, str], request_id: str | None) -> Roster:
-        return cls._create(cls.Started, id=roster_id(department), department=department,
-                           actor=actor, request_id=request_id)
+        return cls._create(
+            cls.Started, id=roster_id(department), department=department, actor=actor, request_id=request_id
+        )
 
     def enrol(self, branch: str, member_id: str, name: str, actor: dict[str, str], request_id: str | None) -> None:
         if self.answered(request_id) or self.branches.get(branch, {}).get(member_id) == name:
@@ -76,8 +77,17 @@ class TaskBoard(VanguardAggregate):
     """A project's task board: its milestones, which task serves which, which are met."""
 
     @event("Opened")
-    def __init__(self, department: str, branch: str, project_id: str, title: str, record_no: str,
-                 milestones: list[dict[str, Any]], actor: dict[str, str], request_id: str | None) -> None:
+    def __init__(
+        self,
+        department: str,
+        branch: str,
+        project_id: str,
+        title: str,
+        record_no: str,
+        milestones: list[dict[str, Any]],
+        actor: dict[str, str],
+        request_id: str | None,
+    ) -> None:
         self.department = department
         self.branch = branch
         self.project_id = project_id
@@ -90,11 +100,29 @@ class TaskBoard(VanguardAggregate):
         self._remember(request_id)
 
     @classmethod
-    def open(cls, department: str, branch: str, project_id: str, title: str, record_no: str,
-             milestones: list[dict[str, Any]], actor: dict[str, str], request_id: str | None) -> TaskBoard:
-        return cls._create(cls.Opened, id=board_id(project_id), department=department, branch=branch,
-                           project_id=project_id, title=title, record_no=record_no, milestones=milestones,
-                           actor=actor, request_id=request_id)
+    def open(
+        cls,
+        department: str,
+        branch: str,
+        project_id: str,
+        title: str,
+        record_no: str,
+        milestones: list[dict[str, Any]],
+        actor: dict[str, str],
+        request_id: str | None,
+    ) -> TaskBoard:
+        return cls._create(
+            cls.Opened,
+            id=board_id(project_id),
+            department=department,
+            branch=branch,
+            project_id=project_id,
+            title=title,
+            record_no=record_no,
+            milestones=milestones,
+            actor=actor,
+            request_id=request_id,
+        )
 
     def milestone(self, milestone_id: str) -> dict[str, Any]:
         for milestone in self.milestones:
@@ -112,8 +140,9 @@ class TaskBoard(VanguardAggregate):
         self._replanned(project_id=self.project_id, milestones=milestones, actor=actor, request_id=request_id)
 
     @event("Replanned")
-    def _replanned(self, project_id: str, milestones: list[dict[str, Any]], actor: dict[str, str],
-                   request_id: str | None) -> None:
+    def _replanned(
+        self, project_id: str, milestones: list[dict[str, Any]], actor: dict[str, str], request_id: str | None
+    ) -> None:
         self.milestones = milestones
         self._remember(request_id)
 
@@ -131,35 +160,57 @@ class TaskBoard(VanguardAggregate):
         self.require_open()
         self.milestone(milestone_id)
         require(milestone_id not in self.met, f"milestone '{milestone_id}' is already met; it takes no new tasks")
-        self._task_added(project_id=self.project_id, task_id=task_id, milestone_id=milestone_id,
-                         actor=actor, request_id=request_id)
+        self._task_added(
+            project_id=self.project_id, task_id=task_id, milestone_id=milestone_id, actor=actor, request_id=request_id
+        )
 
     @event("TaskAdded")
-    def _task_added(self, project_id: str, task_id: str, milestone_id: str, actor: dict[str, str],
-                    request_id: str | None) -> None:
+    def _task_added(
+        self, project_id: str, task_id: str, milestone_id: str, actor: dict[str, str], request_id: str | None
+    ) -> None:
         self.tasks[task_id] = milestone_id
         self._remember(request_id)
 
     def tasks_of(self, milestone_id: str) -> list[str]:
         return [t for t, m in self.tasks.items() if m == milestone_id]
 
-    def declare_met(self, milestone_id: str, deliverable: dict[str, str], met_on: str,
-                    tasks: list[Task], actor: dict[str, str], request_id: str | None) -> None:
+    def declare_met(
+        self,
+        milestone_id: str,
+        deliverable: dict[str, str],
+        met_on: str,
+        tasks: list[Task],
+        actor: dict[str, str],
+        request_id: str | None,
+    ) -> None:
         """The secretary declares a milestone met with its deliverable; all its tasks must be done."""
         self.require_open()
         self.milestone(milestone_id)
         require(milestone_id not in self.met, f"milestone '{milestone_id}' is already met")
         unfinished = [t.title for t in tasks if t.state == TaskState.OPEN]
         require(not unfinished, f"milestone '{milestone_id}' has unfinished tasks: {'、'.join(unfinished)}")
-        self._milestone_met(project_id=self.project_id, milestone_id=milestone_id,
-                            deliverable={"title": _text(deliverable.get("title", ""), "deliverable title", MAX_TITLE),
-                                         "link": _text(deliverable.get("link", ""), "deliverable link", 1000,
-                                                       required=False)},
-                            met_on=_date(met_on, "met_on"), actor=actor, request_id=request_id)
+        self._milestone_met(
+            project_id=self.project_id,
+            milestone_id=milestone_id,
+            deliverable={
+                "title": _text(deliverable.get("title", ""), "deliverable title", MAX_TITLE),
+                "link": _text(deliverable.get("link", ""), "deliverable link", 1000, required=False),
+            },
+            met_on=_date(met_on, "met_on"),
+            actor=actor,
+            request_id=request_id,
+        )
 
     @event("MilestoneMet")
-    def _milestone_met(self, project_id: str, milestone_id: str, deliverable: dict[str, str], met_on: str,
-                       actor: dict[str, str], request_id: str | None) -> None:
+    def _milestone_met(
+        self,
+        project_id: str,
+        milestone_id: str,
+        deliverable: dict[str, str],
+        met_on: str,
+        actor: dict[str, str],
+        request_id: str | None,
+    ) -> None:
         self.met[milestone_id] = {"deliverable": deliverable, "met_on": met_on}
         self._remember(request_id)
 
@@ -168,9 +219,20 @@ class Task(VanguardAggregate):
     """A task of a project, assigned to one named member (任务到人)."""
 
     @event("Created")
-    def __init__(self, department: str, branch: str, project_id: str, milestone_id: str, title: str,
-                 description: str, due: str, assignee: str, assignee_name: str,
-                 actor: dict[str, str], request_id: str | None) -> None:
+    def __init__(
+        self,
+        department: str,
+        branch: str,
+        project_id: str,
+        milestone_id: str,
+        title: str,
+        description: str,
+        due: str,
+        assignee: str,
+        assignee_name: str,
+        actor: dict[str, str],
+        request_id: str | None,
+    ) -> None:
         self.department = department
         self.branch = branch
         self.project_id = project_id
@@ -186,77 +248,144 @@ class Task(VanguardAggregate):
         self._remember(request_id)
 
     @classmethod
-    def create(cls, board: TaskBoard, task_id: UUID, title: str, description: str, due: str, milestone_id: str,
-               assignee: str, assignee_name: str, actor: dict[str, str], request_id: str | None) -> Task:
+    def create(
+        cls,
+        board: TaskBoard,
+        task_id: UUID,
+        title: str,
+        description: str,
+        due: str,
+        milestone_id: str,
+        assignee: str,
+        assignee_name: str,
+        actor: dict[str, str],
+        request_id: str | None,
+    ) -> Task:
         board.require_open()
         board.milestone(milestone_id)
-        return cls._create(cls.Created, id=task_id, department=board.department, branch=board.branch,
-                           project_id=board.project_id, milestone_id=milestone_id,
-                           title=_text(title, "title", MAX_TITLE), description=_text(description, "description",
-                                                                                     required=False),
-                           due=_date(due, "due"), assignee=assignee, assignee_name=assignee_name,
-                           actor=actor, request_id=request_id)
+        return cls._create(
+            cls.Created,
+            id=task_id,
+            department=board.department,
+            branch=board.branch,
+            project_id=board.project_id,
+            milestone_id=milestone_id,
+            title=_text(title, "title", MAX_TITLE),
+            description=_text(description, "description", required=False),
+            due=_date(due, "due"),
+            assignee=assignee,
+            assignee_name=assignee_name,
+            actor=actor,
+            request_id=request_id,
+        )
 
     def assign(self, assignee: str, assignee_name: str, actor: dict[str, str], request_id: str | None) -> None:
         require(self.state == TaskState.OPEN, f"only an open task can be reassigned; this one is {self.state}")
         check(assignee != self.assignee, f"the task is already assigned to {assignee}")
-        self._assigned(project_id=self.project_id, milestone_id=self.milestone_id, assignee=assignee,
-                       assignee_name=assignee_name, actor=actor, request_id=request_id)
+        self._assigned(
+            project_id=self.project_id,
+            milestone_id=self.milestone_id,
+            assignee=assignee,
+            assignee_name=assignee_name,
+            actor=actor,
+            request_id=request_id,
+        )
 
     @event("Assigned")
-    def _assigned(self, project_id: str, milestone_id: str, assignee: str, assignee_name: str,
-                  actor: dict[str, str], request_id: str | None) -> None:
+    def _assigned(
+        self,
+        project_id: str,
+        milestone_id: str,
+        assignee: str,
+        assignee_name: str,
+        actor: dict[str, str],
+        request_id: str | None,
+    ) -> None:
         self.assignee, self.assignee_name = assignee, assignee_name
         self._remember(request_id)
 
-    def report_progress(self, percent: int, note: str, evidence: list[dict[str, Any]],
-                        actor: dict[str, str], request_id: str | None) -> None:
-        require(self.state == TaskState.OPEN,
-                f"progress can be reported on an open task only; this one is {self.state}")
+    def report_progress(
+        self, percent: int, note: str, evidence: list[dict[str, Any]], actor: dict[str, str], request_id: str | None
+    ) -> None:
+        require(
+            self.state == TaskState.OPEN, f"progress can be reported on an open task only; this one is {self.state}"
+        )
         check(0 <= percent <= 100, f"percent must be 0–100, not {percent}")
         check(len(evidence) <= MAX_EVIDENCE, f"at most {MAX_EVIDENCE} pieces of evidence per report")
-        self._progress(project_id=self.project_id, milestone_id=self.milestone_id, percent=percent,
-                       note=_text(note, "note", required=False), evidence=evidence, actor=actor,
-                       request_id=request_id)
+        self._progress(
+            project_id=self.project_id,
+            milestone_id=self.milestone_id,
+            percent=percent,
+            note=_text(note, "note", required=False),
+            evidence=evidence,
+            actor=actor,
+            request_id=request_id,
+        )
 
     @event("ProgressReported")
-    def _progress(self, project_id: str, milestone_id: str, percent: int, note: str, evidence: list[dict[str, Any]],
-                  actor: dict[str, str], request_id: str | None) -> None:
+    def _progress(
+        self,
+        project_id: str,
+        milestone_id: str,
+        percent: int,
+        note: str,
+        evidence: list[dict[str, Any]],
+        actor: dict[str, str],
+        request_id: str | None,
+    ) -> None:
         self.percent = percent
         self.reports.append({"percent": percent, "note": note, "evidence": evidence})
         self._remember(request_id)
 
     def complete(self, note: str, actor: dict[str, str], request_id: str | None) -> None:
         require(self.state == TaskState.OPEN, f"only an open task can be completed; this one is {self.state}")
-        self._completed(project_id=self.project_id, milestone_id=self.milestone_id,
-                        note=_text(note, "note", required=False), actor=actor, request_id=request_id)
+        self._completed(
+            project_id=self.project_id,
+            milestone_id=self.milestone_id,
+            note=_text(note, "note", required=False),
+            actor=actor,
+            request_id=request_id,
+        )
 
     @event("Completed")
-    def _completed(self, project_id: str, milestone_id: str, note: str, actor: dict[str, str],
-                   request_id: str | None) -> None:
+    def _completed(
+        self, project_id: str, milestone_id: str, note: str, actor: dict[str, str], request_id: str | None
+    ) -> None:
         self.state = TaskState.DONE.value
         self.percent = 100
         self._remember(request_id)
 
     def reopen(self, reason: str, actor: dict[str, str], request_id: str | None) -> None:
         require(self.state == TaskState.DONE, f"only a completed task can be reopened; this one is {self.state}")
-        self._reopened(project_id=self.project_id, milestone_id=self.milestone_id,
-                       reason=_text(reason, "reason"), actor=actor, request_id=request_id)
+        self._reopened(
+            project_id=self.project_id,
+            milestone_id=self.milestone_id,
+            reason=_text(reason, "reason"),
+            actor=actor,
+            request_id=request_id,
+        )
 
     @event("Reopened")
-    def _reopened(self, project_id: str, milestone_id: str, reason: str, actor: dict[str, str],
-                  request_id: str | None) -> None:
+    def _reopened(
+        self, project_id: str, milestone_id: str, reason: str, actor: dict[str, str], request_id: str | None
+    ) -> None:
         self.state = TaskState.OPEN.value
         self._remember(request_id)
 
     def cancel(self, reason: str, actor: dict[str, str], request_id: str | None) -> None:
         require(self.state != TaskState.CANCELLED, "the task is already cancelled")
-        self._cancelled(project_id=self.project_id, milestone_id=self.milestone_id,
-                        reason=_text(reason, "reason"), actor=actor, request_id=request_id)
+        self._cancelled(
+            project_id=self.project_id,
+            milestone_id=self.milestone_id,
+            reason=_text(reason, "reason"),
+            actor=actor,
+            request_id=request_id,
+        )
 
     @event("Cancelled")
-    def _cancelled(self, project_id: str, milestone_id: str, reason: str, actor: dict[str, str],
-                   request_id: str | None) -> None:
+    def _cancelled(
+        self, project_id: str, milestone_id: str, reason: str, actor: dict[str, str], request_id: str | None
+    ) -> None:
         self.state = TaskState.CANCELLED.value
         self._remember(request_id)
 
@@ -266,11 +395,13 @@ def rollup(board: TaskBoard, tasks: list[Task]) -> list[dict[str, Any]]:
     out = []
     for milestone in board.milestones:
         mine = [t for t in tasks if t.milestone_id == milestone["id"] and t.state != TaskState.CANCELLED]
-        out.append({
-            **milestone,
-            "met": board.met.get(milestone["id"]),
-            "tasks": len(mine),
-            "done": sum(1 for t in mine if t.state == TaskState.DONE),
-            "percent": round(sum(t.percent for t in mine) / len(mine)) if mine else 0,
-        })
+        out.append(
+            {
+                **milestone,
+                "met": board.met.get(milestone["id"]),
+                "tasks": len(mine),
+                "done": sum(1 for t in mine if t.state == TaskState.DONE),
+                "percent": round(sum(t.percent for t in mine) / len(mine)) if mine else 0,
+            }
+        )
     return out

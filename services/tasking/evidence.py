@@ -33,7 +33,13 @@ async def store(conn: asyncpg.Connection, content: bytes, name: str, media_type:
     await conn.execute(
         "INSERT INTO evidence_files (sha256, name, media_type, size, content, uploaded_by) "
         "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sha256) DO NOTHING",
-        digest, name, media_type, len(content), content, who)
+        digest,
+        name,
+        media_type,
+        len(content),
+        content,
+        who,
+    )
     return {"kind": "file", "sha256": digest, "name": name, "size": len(content), "media_type": media_type}
 
 
@@ -44,11 +50,13 @@ async def resolve(conn: asyncpg.Connection, items: list[dict[str, Any]]) -> list
         if item["kind"] == "link":
             resolved.append({"kind": "link", "url": item["url"], "title": item.get("title") or ""})
             continue
-        row = await conn.fetchrow("SELECT sha256, name, size, media_type FROM evidence_files WHERE sha256 = $1",
-                                  item["sha256"])
+        row = await conn.fetchrow(
+            "SELECT sha256, name, size, media_type FROM evidence_files WHERE sha256 = $1", item["sha256"]
+        )
         if row is None:
             raise InvalidInput(
-                f"evidence {n}: no uploaded file has SHA-256 {item['sha256']}; PUT it to /evidence first")
+                f"evidence {n}: no uploaded file has SHA-256 {item['sha256']}; PUT it to /evidence first"
+            )
         resolved.append({"kind": "file", **dict(row)})
     return resolved
 

@@ -35,8 +35,13 @@ def create_app(settings: TaskingSettings | None = None) -> FastAPI:
         finally:
             await app.state.pool.close()
 
-    app = create_service_app(SERVICE, settings.instance, settings.jwt_secret, lifespan=lifespan,
-                             description="任务到人: task boards, tasks for named members, progress and evidence")
+    app = create_service_app(
+        SERVICE,
+        settings.instance,
+        settings.jwt_secret,
+        lifespan=lifespan,
+        description="任务到人: task boards, tasks for named members, progress and evidence",
+    )
     tasking = build_application(settings)
     app.state.tasking = tasking
     app.state.envelopes = EnvelopeFactory(tasking, SERVICE, settings.instance)

@@ -48,8 +48,9 @@ class Progress(Strict):
     expected_version: Version
     percent: Annotated[int, Field(ge=0, le=100)]
     note: Text = ""
-    evidence: Annotated[list[Annotated[LinkEvidence | FileEvidence, Field(discriminator="kind")]],
-                        Field(max_length=MAX_EVIDENCE)] = []
+    evidence: Annotated[
+        list[Annotated[LinkEvidence | FileEvidence, Field(discriminator="kind")]], Field(max_length=MAX_EVIDENCE)
+    ] = []
 
 
 class Complete(Strict):
@@ -75,19 +76,35 @@ class MilestoneMet(Strict):
 
 def task_view(task: Task) -> dict[str, Any]:
     return {
-        "id": str(task.id), "version": task.version, "department": task.department, "branch": task.branch,
-        "project_id": task.project_id, "milestone_id": task.milestone_id, "title": task.title,
-        "description": task.description, "due": task.due, "assignee": task.assignee,
-        "assignee_name": task.assignee_name, "state": task.state,
-        "state_label": TASK_STATE_LABELS[TaskState(task.state)], "percent": task.percent, "reports": task.reports,
+        "id": str(task.id),
+        "version": task.version,
+        "department": task.department,
+        "branch": task.branch,
+        "project_id": task.project_id,
+        "milestone_id": task.milestone_id,
+        "title": task.title,
+        "description": task.description,
+        "due": task.due,
+        "assignee": task.assignee,
+        "assignee_name": task.assignee_name,
+        "state": task.state,
+        "state_label": TASK_STATE_LABELS[TaskState(task.state)],
+        "percent": task.percent,
+        "reports": task.reports,
         "modified_at": task.modified_on.isoformat(),
     }
 
 
 def board_view(board: TaskBoard, tasks: list[Task], milestones: list[dict[str, Any]]) -> dict[str, Any]:
     return {
-        "project_id": board.project_id, "version": board.version, "department": board.department,
-        "branch": board.branch, "title": board.title, "record_no": board.record_no, "state": board.state,
-        "state_label": BOARD_STATE_LABELS[BoardState(board.state)], "milestones": milestones,
+        "project_id": board.project_id,
+        "version": board.version,
+        "department": board.department,
+        "branch": board.branch,
+        "title": board.title,
+        "record_no": board.record_no,
+        "state": board.state,
+        "state_label": BOARD_STATE_LABELS[BoardState(board.state)],
+        "milestones": milestones,
         "tasks": [task_view(t) for t in tasks],
     }

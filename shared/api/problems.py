@@ -15,8 +15,14 @@ PROBLEM_JSON = "application/problem+json"
 
 
 def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
-    body = {"type": f"https://vanguard.example/problems/{code}", "title": code.replace("_", " "),
-            "status": status, "detail": detail, "code": code, **extra}
+    body = {
+        "type": f"https://vanguard.example/problems/{code}",
+        "title": code.replace("_", " "),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 

@@ -15,8 +15,6 @@ from shared.api.problems import install_problem_handlers, problem
 from shared.auth import TokenCodec
 from shared.observability import COMMANDS, HTTP_LATENCY, HTTP_REQUESTS
 
-
-
 _COMMAND_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 

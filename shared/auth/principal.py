@@ -78,6 +78,4 @@ class Principal:
     def require_branch(self, department: str, branch: str) -> None:
         self.require_department(department)
         if self.branch != branch:
-            raise Forbidden(
-                f"you act for branch '{self.branch}', not '{branch}'", branch=branch
-            )
+            raise Forbidden(f"you act for branch '{self.branch}', not '{branch}'", branch=branch)

@@ -36,7 +36,10 @@ class TokenCodec:
     def verify(self, token: str) -> Principal:
         try:
             claims = jwt.decode(
-                token, self.secret, algorithms=["HS256"], issuer=_ISSUER,
+                token,
+                self.secret,
+                algorithms=["HS256"],
+                issuer=_ISSUER,
                 options={"require": ["exp", "sub", "role"]},
             )
         except jwt.ExpiredSignatureError:

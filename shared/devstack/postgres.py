@@ -76,8 +76,20 @@ def start_postgres(folder: Path, port: int | None = None, *, durable: bool = Tru
     data = folder / "data"
     bins = _bin_dir()
     if not (data / "PG_VERSION").exists():
-        _run([str(bins / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-              "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"], **as_user)
+        _run(
+            [
+                str(bins / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ],
+            **as_user,
+        )
     port = port or free_port()
     options = [
         f"-p {port}",
@@ -88,7 +100,21 @@ def start_postgres(folder: Path, port: int | None = None, *, durable: bool = Tru
     ]
     if not durable:
         options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
-    _run([str(bins / "pg_ctl"), "-D", str(data), "-l", str(folder / "postgres.log"),
-          "-o", " ".join(options), "-w", "-t", "60", "start"], **as_user)
+    _run(
+        [
+            str(bins / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(folder / "postgres.log"),
+            "-o",
+            " ".join(options),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ],
+        **as_user,
+    )
     wait_for_port("127.0.0.1", port, timeout=30)
     return EmbeddedPostgres(folder=folder, port=port)

@@ -27,8 +27,14 @@ class ServiceProcess:
     def start(self, wait: bool = True) -> ServiceProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
         env = {**os.environ, **self.env, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
-        self.process = subprocess.Popen([sys.executable, "-m", self.module], env=env, cwd=ROOT,
-                                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", self.module],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         if wait:
             self.wait_ready()
         return self

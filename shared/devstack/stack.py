@@ -29,8 +29,11 @@ class Stack:
         return f"{self.pg_dsn}/{name}"
 
     def _env(self, **values: object) -> dict[str, str]:
-        base = {"VANGUARD_KAFKA_BOOTSTRAP": self.kafka_bootstrap, "VANGUARD_JWT_SECRET": self.jwt_secret,
-                "VANGUARD_TOPIC_PREFIX": self.topic_prefix}
+        base = {
+            "VANGUARD_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "VANGUARD_JWT_SECRET": self.jwt_secret,
+            "VANGUARD_TOPIC_PREFIX": self.topic_prefix,
+        }
         return {**base, **{f"VANGUARD_{k.upper()}": str(v) for k, v in values.items()}}
 
     def _process(self, name: str, module: str, env: dict[str, str], port: int | None) -> ServiceProcess:
@@ -40,44 +43,80 @@ class Stack:
         self.processes.append(process)
         return process
 
-    def filing(self, instance: str, departments: str, port: int | None = None, workers: int = 1,
-               database: str | None = None) -> tuple[ServiceProcess, ServiceProcess]:
+    def filing(
+        self, instance: str, departments: str, port: int | None = None, workers: int = 1, database: str | None = None
+    ) -> tuple[ServiceProcess, ServiceProcess]:
         """A filing instance (its API and its relay), with a database of its own."""
         dsn = self.database(database or f"filing_{instance}")
         port = port or free_port()
-        env = self._env(instance=instance, departments=departments, database_dsn=dsn, port=port, workers=workers,
-                        relay_metrics_port=free_port())
+        env = self._env(
+            instance=instance,
+            departments=departments,
+            database_dsn=dsn,
+            port=port,
+            workers=workers,
+            relay_metrics_port=free_port(),
+        )
         api = self._process(f"filing-{instance}", "services.filing", env, port)
         relay = self._process(f"filing-{instance}-relay", "services.filing.relay", env, None)
         return api, relay
 
-    def tasking(self, instance: str, departments: str, port: int | None = None, workers: int = 1,
-                database: str | None = None) -> tuple[ServiceProcess, ServiceProcess, ServiceProcess]:
+    def tasking(
+        self, instance: str, departments: str, port: int | None = None, workers: int = 1, database: str | None = None
+    ) -> tuple[ServiceProcess, ServiceProcess, ServiceProcess]:
         """A tasking instance: its API, its relay and its consumer of filing's events."""
         return self._domain_service("tasking", instance, departments, port, workers, database)
 
-    def inspection(self, instance: str = "main", port: int | None = None, workers: int = 1,
-                   database: str | None = None, **settings: object) -> tuple[ServiceProcess, ServiceProcess,
-                                                                               ServiceProcess]:
+    def inspection(
+        self,
+        instance: str = "main",
+        port: int | None = None,
+        workers: int = 1,
+        database: str | None = None,
+        **settings: object,
+    ) -> tuple[ServiceProcess, ServiceProcess, ServiceProcess]:
         """The inspection service (one for all departments): API, relay, consumer with its scheduler."""
         return self._domain_service("inspection", instance, "", port, workers, database, **settings)
 
-    def _domain_service(self, service: str, instance: str, departments: str, port: int | None, workers: int,
-                        database: str | None, **settings: object) -> tuple[ServiceProcess, ServiceProcess,
-                                                                             ServiceProcess]:
+    def _domain_service(
+        self,
+        service: str,
+        instance: str,
+        departments: str,
+        port: int | None,
+        workers: int,
+        database: str | None,
+        **settings: object,
+    ) -> tuple[ServiceProcess, ServiceProcess, ServiceProcess]:
         dsn = self.database(database or f"{service}_{instance}")
         port = port or free_port()
-        env = self._env(instance=instance, departments=departments, database_dsn=dsn, port=port, workers=workers,
-                        relay_metrics_port=free_port(), consumer_metrics_port=free_port(), **settings)
-        return (self._process(f"{service}-{instance}", f"services.{service}", env, port),
-                self._process(f"{service}-{instance}-relay", f"services.{service}.relay", env, None),
-                self._process(f"{service}-{instance}-consumer", f"services.{service}.consumer", env, None))
+        env = self._env(
+            instance=instance,
+            departments=departments,
+            database_dsn=dsn,
+            port=port,
+            workers=workers,
+            relay_metrics_port=free_port(),
+            consumer_metrics_port=free_port(),
+            **settings,
+        )
+        return (
+            self._process(f"{service}-{instance}", f"services.{service}", env, port),
+            self._process(f"{service}-{instance}-relay", f"services.{service}.relay", env, None),
+            self._process(f"{service}-{instance}-consumer", f"services.{service}.consumer", env, None),
+        )
 
-    def projection(self, instance: str = "main", port: int | None = None, group_id: str | None = None,
-                   database: str | None = None) -> ServiceProcess:
+    def projection(
+        self, instance: str = "main", port: int | None = None, group_id: str | None = None, database: str | None = None
+    ) -> ServiceProcess:
         dsn = self.database(database or f"projection_{instance}")
         port = port or free_port()
-        env = self._env(instance=instance, database_dsn=dsn, port=port, group_id=group_id or f"{self.topic_prefix}.projection.{instance}")
+        env = self._env(
+            instance=instance,
+            database_dsn=dsn,
+            port=port,
+            group_id=group_id or f"{self.topic_prefix}.projection.{instance}",
+        )
         return self._process(f"projection-{instance}", "services.projection", env, port)
 
     def url(self, process: ServiceProcess) -> str:

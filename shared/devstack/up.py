@@ -58,8 +58,9 @@ def main(
         projection = stack.projection(port=base_port + 100).start()
         admin = {"Authorization": f"Bearer {TokenCodec(secret).mint(Principal('admin', Role.ADMIN))}"}
         for department, api in instances:
-            httpx.post(f"{stack.url(api)}/organisation", json={"departments": [department]},
-                       headers=admin, timeout=30).raise_for_status()
+            httpx.post(
+                f"{stack.url(api)}/organisation", json={"departments": [department]}, headers=admin, timeout=30
+            ).raise_for_status()
         table = Table(title="Vanguard 一支部一项目 is up (Ctrl-C stops everything)")
         table.add_column("service")
         table.add_column("URL (OpenAPI docs at /docs)")

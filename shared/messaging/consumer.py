@@ -30,7 +30,7 @@ async def consume(settings: ConsumerSettings, pool: asyncpg.Pool, inbox: Inbox, 
     while not stopping.is_set():
         try:
             await _consume(settings, pool, inbox, stopping)
-        except Exception:  # noqa: BLE001 - a broker or database outage must not end the consumer
+        except Exception:
             log.exception("consumer of %s failed; retrying in 1 s", settings.pattern)
             CONSUMER_ERRORS.labels(inbox.service).inc()
             with contextlib.suppress(TimeoutError):
@@ -56,8 +56,13 @@ async def _consume(settings: ConsumerSettings, pool: asyncpg.Pool, inbox: Inbox,
                         envelopes.append(decoded)
                     else:
                         CONSUMER_ERRORS.labels(inbox.service).inc()
-                        log.error("undecodable record at %s/%s@%s: %s", record.topic, record.partition,
-                                  record.offset, decoded["error"])
+                        log.error(
+                            "undecodable record at %s/%s@%s: %s",
+                            record.topic,
+                            record.partition,
+                            record.offset,
+                            decoded["error"],
+                        )
             if envelopes:
                 async with pool.acquire() as conn:
                     await inbox.apply_batch(conn, envelopes)

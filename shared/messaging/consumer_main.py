@@ -19,8 +19,14 @@ from shared.messaging.inbox import Handler, Inbox
 Task = Callable[[asyncpg.Pool, asyncio.Event], Awaitable[None]]
 
 
-def run_consumer(service: str, settings: ServiceSettings, follows: tuple[str, ...], handler: Handler,
-                 group_id: str | None = None, tasks: tuple[Task, ...] = ()) -> None:
+def run_consumer(
+    service: str,
+    settings: ServiceSettings,
+    follows: tuple[str, ...],
+    handler: Handler,
+    group_id: str | None = None,
+    tasks: tuple[Task, ...] = (),
+) -> None:
     """Consume the topics of the services in `follows` until SIGTERM/SIGINT."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("kafka").setLevel(logging.WARNING)
@@ -37,8 +43,10 @@ def run_consumer(service: str, settings: ServiceSettings, follows: tuple[str, ..
             async with pool.acquire() as conn:
                 await Inbox.create_schema(conn)
             consumer_settings = ConsumerSettings(
-                settings.kafka_bootstrap, group_id or f"{settings.topic_prefix}.{service}.{settings.instance}",
-                topic_pattern(settings.topic_prefix, follows))
+                settings.kafka_bootstrap,
+                group_id or f"{settings.topic_prefix}.{service}.{settings.instance}",
+                topic_pattern(settings.topic_prefix, follows),
+            )
             jobs = [asyncio.create_task(consume(consumer_settings, pool, Inbox(service, handler), stopping))]
             jobs += [asyncio.create_task(task(pool, stopping)) for task in tasks]
             done, _ = await asyncio.wait(jobs, return_when=asyncio.FIRST_EXCEPTION)

@@ -55,7 +55,7 @@ CREATE TABLE IF NOT EXISTS inbox_dead_letters (
 """
 
 
-class NotReady(Exception):  # noqa: N818 - a signal, not a failure
+class NotReady(Exception):
     """Raised by a handler when the event depends on another not yet applied here (e.g. a task
     event whose project's approval, on another topic, has not arrived): the event waits."""
 
@@ -85,45 +85,58 @@ class Inbox:
         while progress:
             progress = False
             rows = await conn.fetch(
-                "SELECT aggregate_id, version, envelope FROM inbox_waiting ORDER BY waiting_since LIMIT 500")
+                "SELECT aggregate_id, version, envelope FROM inbox_waiting ORDER BY waiting_since LIMIT 500"
+            )
             for row in rows:
                 envelope = Envelope(**json.loads(row["envelope"]))
                 if await self._apply(conn, envelope, retrying=True):
-                    await conn.execute("DELETE FROM inbox_waiting WHERE aggregate_id = $1 AND version = $2",
-                                       row["aggregate_id"], row["version"])
+                    await conn.execute(
+                        "DELETE FROM inbox_waiting WHERE aggregate_id = $1 AND version = $2",
+                        row["aggregate_id"],
+                        row["version"],
+                    )
                     progress = True
 
     async def _apply(self, conn: asyncpg.Connection, envelope: Envelope, *, retrying: bool = False) -> bool:
         """Apply the event if it is next for its aggregate; returns whether it was applied."""
         aggregate_id = envelope.aggregate_id
-        last = await conn.fetchval(
-            "SELECT version FROM inbox_versions WHERE aggregate_id = $1 FOR UPDATE", aggregate_id) or 0
+        last = (
+            await conn.fetchval("SELECT version FROM inbox_versions WHERE aggregate_id = $1 FOR UPDATE", aggregate_id)
+            or 0
+        )
         version = envelope.aggregate_version
         if version <= last:
             EVENTS_CONSUMED.labels(self.service, envelope.service, "duplicate").inc()
             return retrying  # a waiting copy of an applied event is done with
         if version > last + 1:
             await conn.execute(
-                "INSERT INTO inbox_parked (aggregate_id, version, envelope) VALUES ($1, $2, $3) "
-                "ON CONFLICT DO NOTHING", aggregate_id, version, json.dumps(asdict(envelope)))
+                "INSERT INTO inbox_parked (aggregate_id, version, envelope) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                aggregate_id,
+                version,
+                json.dumps(asdict(envelope)),
+            )
             EVENTS_CONSUMED.labels(self.service, envelope.service, "parked").inc()
             return False
         if not await self._handle(conn, envelope, retrying=retrying):
             return False
         while True:  # close the gap with whatever was parked behind this one
             row = await conn.fetchrow(
-                "SELECT envelope FROM inbox_parked WHERE aggregate_id = $1 AND version = $2",
-                aggregate_id, version + 1)
+                "SELECT envelope FROM inbox_parked WHERE aggregate_id = $1 AND version = $2", aggregate_id, version + 1
+            )
             if row is None or not await self._handle(conn, Envelope(**json.loads(row["envelope"]))):
                 break
-            await conn.execute("DELETE FROM inbox_parked WHERE aggregate_id = $1 AND version = $2",
-                               aggregate_id, version + 1)
+            await conn.execute(
+                "DELETE FROM inbox_parked WHERE aggregate_id = $1 AND version = $2", aggregate_id, version + 1
+            )
             version += 1
         await conn.execute("DELETE FROM inbox_parked WHERE aggregate_id = $1 AND version <= $2", aggregate_id, version)
         await conn.execute(
             "INSERT INTO inbox_versions (aggregate_id, version, source) VALUES ($1, $2, $3) "
             "ON CONFLICT (aggregate_id) DO UPDATE SET version = EXCLUDED.version",
-            aggregate_id, version, envelope.source["instance"])
+            aggregate_id,
+            version,
+            envelope.source["instance"],
+        )
         return True
 
     async def _handle(self, conn: asyncpg.Connection, envelope: Envelope, *, retrying: bool = False) -> bool:
@@ -136,8 +149,11 @@ class Inbox:
                 await conn.execute(
                     "INSERT INTO inbox_waiting (aggregate_id, version, dependency, envelope) "
                     "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                    envelope.aggregate_id, envelope.aggregate_version, waiting.dependency,
-                    json.dumps(asdict(envelope)))
+                    envelope.aggregate_id,
+                    envelope.aggregate_version,
+                    waiting.dependency,
+                    json.dumps(asdict(envelope)),
+                )
                 EVENTS_CONSUMED.labels(self.service, envelope.service, "waiting").inc()
             return False
         except Exception as error:
@@ -146,7 +162,10 @@ class Inbox:
             await conn.execute(
                 "INSERT INTO inbox_dead_letters (event_id, envelope, error) VALUES ($1, $2, $3) "
                 "ON CONFLICT (event_id) DO UPDATE SET error = EXCLUDED.error, failed_at = now()",
-                envelope.event_id, json.dumps(asdict(envelope)), repr(error))
+                envelope.event_id,
+                json.dumps(asdict(envelope)),
+                repr(error),
+            )
             EVENTS_CONSUMED.labels(self.service, envelope.service, "failed").inc()
             return True  # dead-lettered: the aggregate's later events go on
         EVENTS_CONSUMED.labels(self.service, envelope.service, "applied").inc()

@@ -21,11 +21,16 @@ CONSUMER_DEFAULTS = {
 
 def producer(bootstrap: str) -> KafkaProducer:
     return KafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", linger_ms=1, retries=5,
+        bootstrap_servers=bootstrap,
+        acks="all",
+        linger_ms=1,
+        retries=5,
         # One request in flight keeps an aggregate's events in order on retry. No idempotent
         # producer: its id dies with a broker that forgets, and consumers drop duplicates anyway.
-        max_in_flight_requests_per_connection=1, enable_idempotence=False,
-        request_timeout_ms=10_000, max_block_ms=10_000,
+        max_in_flight_requests_per_connection=1,
+        enable_idempotence=False,
+        request_timeout_ms=10_000,
+        max_block_ms=10_000,
     )
 
 

@@ -66,7 +66,7 @@ class Relay:
         while not stopping.is_set():
             try:
                 await self._run_once(stopping)
-            except Exception:  # noqa: BLE001 - a broker or database outage must not end the relay
+            except Exception:
                 log.exception("relay for %s failed; retrying in 1 s", self.settings.topic)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stopping.wait(), 1.0)
@@ -93,8 +93,9 @@ class Relay:
             await conn.close()
 
     async def _load(self, conn: asyncpg.Connection) -> None:
-        row = await conn.fetchrow("SELECT position, marker, marker_offset FROM relay_state WHERE topic = $1",
-                                  self.settings.topic)
+        row = await conn.fetchrow(
+            "SELECT position, marker, marker_offset FROM relay_state WHERE topic = $1", self.settings.topic
+        )
         if row is None:
             await conn.execute("INSERT INTO relay_state (topic, position) VALUES ($1, 0)", self.settings.topic)
             return
@@ -102,8 +103,8 @@ class Relay:
 
     async def _publish_batch(self, conn: asyncpg.Connection, producer: object) -> int:
         page = await asyncio.to_thread(
-            self.recorder.select_notifications, self.position, self.settings.batch, None, (),
-            inclusive_of_start=False)
+            self.recorder.select_notifications, self.position, self.settings.batch, None, (), inclusive_of_start=False
+        )
         if not page:
             RELAY_LAG.labels(self.envelopes.service, self.settings.topic).set(0)
             return 0
@@ -112,8 +113,11 @@ class Relay:
             futures = []
             for notification in page:
                 envelope = self.envelopes.envelope(notification)
-                futures.append(producer.send(  # type: ignore[attr-defined]
-                    self.settings.topic, key=envelope.aggregate_id.encode(), value=envelope.to_bytes()))
+                futures.append(
+                    producer.send(  # type: ignore[attr-defined]
+                        self.settings.topic, key=envelope.aggregate_id.encode(), value=envelope.to_bytes()
+                    )
+                )
             producer.flush()  # type: ignore[attr-defined]
             for future in futures:
                 future.get(timeout=10)  # raises if the broker refused any of them
@@ -132,13 +136,18 @@ class Relay:
             return
         if self.marker is not None:
             log.warning("broker lost %s (marker gone): republishing from the start", self.settings.topic)
-        await asyncio.to_thread(kafka.ensure_topic, self.settings.bootstrap, self.settings.topic,
-                                self.settings.partitions)
+        await asyncio.to_thread(
+            kafka.ensure_topic, self.settings.bootstrap, self.settings.topic, self.settings.partitions
+        )
         marker = uuid.uuid4().hex
 
         def send_marker() -> int:
-            future = producer.send(self.settings.topic, key=MARKER_KEY, value=marker.encode(),  # type: ignore[attr-defined]
-                                   partition=0)
+            future = producer.send(
+                self.settings.topic,
+                key=MARKER_KEY,
+                value=marker.encode(),  # type: ignore[attr-defined]
+                partition=0,
+            )
             producer.flush()  # type: ignore[attr-defined]
             return int(future.get(timeout=10).offset)
 
@@ -146,7 +155,10 @@ class Relay:
         self.position, self.marker, self.marker_offset = 0, marker, offset
         await conn.execute(
             "UPDATE relay_state SET position = 0, marker = $2, marker_offset = $3 WHERE topic = $1",
-            self.settings.topic, marker, offset)
+            self.settings.topic,
+            marker,
+            offset,
+        )
 
     def _marker_present(self) -> bool:
         partition = TopicPartition(self.settings.topic, 0)
@@ -159,8 +171,11 @@ class Relay:
             deadline = time.monotonic() + 3
             while time.monotonic() < deadline:
                 for record in probe.poll(timeout_ms=200).get(partition, []):
-                    return (record.offset == self.marker_offset and record.key == MARKER_KEY
-                            and record.value == (self.marker or "").encode())
+                    return (
+                        record.offset == self.marker_offset
+                        and record.key == MARKER_KEY
+                        and record.value == (self.marker or "").encode()
+                    )
             return False
         finally:
             probe.close()

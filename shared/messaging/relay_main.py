@@ -25,8 +25,11 @@ def run_relay(service: str, settings: ServiceSettings, app: Application[UUID]) -
     if settings.relay_metrics_port:
         start_http_server(settings.relay_metrics_port, addr=settings.host)
     relay = Relay(
-        RelaySettings(dsn=settings.database_dsn, bootstrap=settings.kafka_bootstrap,
-                      topic=topic_name(settings.topic_prefix, service, settings.instance)),
+        RelaySettings(
+            dsn=settings.database_dsn,
+            bootstrap=settings.kafka_bootstrap,
+            topic=topic_name(settings.topic_prefix, service, settings.instance),
+        ),
         EnvelopeFactory(app, service, settings.instance),
     )
 

@@ -29,6 +29,7 @@ def _drive(url: str, on_progress: Callable[[int], None]) -> list[str]:
     def lifecycle(n: int) -> str:
         nonlocal done
         with httpx.Client(base_url=url, timeout=30) as client:
+
             def post(path: str, body: dict[str, object]) -> dict[str, object]:
                 nonlocal done
                 for _ in range(50):  # a retried command is answered once: same Idempotency-Key
@@ -71,7 +72,8 @@ async def _check_exactly_once_in_order(dsn: str, topic_ids: list[str]) -> None:
         assert await conn.fetchval("SELECT count(*) FROM inbox_dead_letters") == 0
         rows = await conn.fetch(
             "SELECT aggregate_id::text AS id, array_agg(aggregate_version ORDER BY applied_seq) AS versions "
-            "FROM audit_trail GROUP BY aggregate_id")
+            "FROM audit_trail GROUP BY aggregate_id"
+        )
         versions = {r["id"]: list(r["versions"]) for r in rows}
         assert set(versions) == set(topic_ids)
         assert all(v == [1, 2, 3, 4] for v in versions.values()), "each topic's 4 events once, in order"

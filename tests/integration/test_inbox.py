@@ -17,10 +17,19 @@ pytestmark = pytest.mark.integration
 
 def envelope(aggregate: uuid.UUID, version: int, type_: str = "x.Thing.Happened", **payload: object) -> Envelope:
     return Envelope(
-        event_id=event_id(aggregate, version), type=type_, aggregate_id=str(aggregate), aggregate_type="Thing",
-        aggregate_version=version, department="fgw", branch=None, actor={"id": "a", "role": "admin"},
-        request_id=None, occurred_at="2026-01-01T00:00:00+00:00",
-        source={"service": "x", "instance": "i", "position": version}, payload=dict(payload))
+        event_id=event_id(aggregate, version),
+        type=type_,
+        aggregate_id=str(aggregate),
+        aggregate_type="Thing",
+        aggregate_version=version,
+        department="fgw",
+        branch=None,
+        actor={"id": "a", "role": "admin"},
+        request_id=None,
+        occurred_at="2026-01-01T00:00:00+00:00",
+        source={"service": "x", "instance": "i", "position": version},
+        payload=dict(payload),
+    )
 
 
 class Recorder:
@@ -52,8 +61,10 @@ def run(new_database: Callable[[str], str], batches: list[list[Envelope]]) -> tu
             for batch in batches:
                 await inbox.apply_batch(conn, batch)
             counts = await conn.fetchrow(
-                "SELECT (SELECT count(*) FROM inbox_parked) AS parked, (SELECT count(*) FROM inbox_waiting) AS waiting, "
-                "(SELECT count(*) FROM inbox_dead_letters) AS dead")
+                "SELECT (SELECT count(*) FROM inbox_parked) AS parked, "
+                "(SELECT count(*) FROM inbox_waiting) AS waiting, "
+                "(SELECT count(*) FROM inbox_dead_letters) AS dead"
+            )
             return recorder, counts
         finally:
             await conn.close()
@@ -63,7 +74,9 @@ def run(new_database: Callable[[str], str], batches: list[list[Envelope]]) -> tu
 
 def test_a_redelivered_event_is_applied_once(new_database: Callable[[str], str]) -> None:
     a = uuid.uuid4()
-    recorder, _ = run(new_database, [[envelope(a, 1), envelope(a, 2)], [envelope(a, 1), envelope(a, 2), envelope(a, 3)]])
+    recorder, _ = run(
+        new_database, [[envelope(a, 1), envelope(a, 2)], [envelope(a, 1), envelope(a, 2), envelope(a, 3)]]
+    )
     assert recorder.applied == [(str(a), 1), (str(a), 2), (str(a), 3)]
 
 
@@ -80,10 +93,13 @@ def test_an_event_from_another_topic_that_arrives_early_waits_for_its_dependency
     new_database: Callable[[str], str],
 ) -> None:
     task, project = uuid.uuid4(), uuid.uuid4()
-    recorder, counts = run(new_database, [
-        [envelope(task, 1, needs="project-approved"), envelope(task, 2)],  # both held back
-        [envelope(project, 1, provides="project-approved")],
-    ])
+    recorder, counts = run(
+        new_database,
+        [
+            [envelope(task, 1, needs="project-approved"), envelope(task, 2)],  # both held back
+            [envelope(project, 1, provides="project-approved")],
+        ],
+    )
     assert recorder.applied == [(str(project), 1), (str(task), 1), (str(task), 2)]
     assert (counts["waiting"], counts["parked"]) == (0, 0)
 
