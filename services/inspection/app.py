@@ -8,16 +8,15 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
 from services.inspection.clock import Clock, ManualClock, SystemClock
 from services.inspection.domain import Supervision, supervision_id
 from services.inspection.index import LiveIndex
 from services.inspection.vocabulary import DeadlineKind
+from shared.application import VanguardApplication, secretary
 from shared.auth import Principal, Role
 from shared.errors import Forbidden, InvalidInput, InvalidTransition, NotFound, StaleVersion
-from shared.observability import EVENTS_RECORDED
 
 SCHEDULER = {"id": "inspection-scheduler", "role": "system"}
 _CONFLICT_RETRIES = 5
@@ -32,13 +31,19 @@ class Awaiting(Exception):  # a signal, not a failure
         self.dependency = dependency
 
 
-class InspectionApplication(Application[UUID]):
+class InspectionApplication(VanguardApplication):
     """One inspection instance for all departments (the organs' work committee, 机关工委)."""
 
     name = "inspection"
 
-    def __init__(self, env: Mapping[str, str] | None = None, *, due_soon_days: int = 7,
-                 timezone: str = "Asia/Shanghai", clock: Clock | str = "system") -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        due_soon_days: int = 7,
+        timezone: str = "Asia/Shanghai",
+        clock: Clock | str = "system",
+    ) -> None:
         super().__init__(env)
         self.due_soon_days = due_soon_days
         self.tz = ZoneInfo(timezone)
@@ -51,36 +56,63 @@ class InspectionApplication(Application[UUID]):
 
     # -- what other services' events ask for ---------------------------------------------------
 
-    def schedule(self, department: str, branch: str | None, project_id: str, record_no: str, title: str,
-                 milestones: list[dict[str, Any]], actor: dict[str, str], request_id: str) -> Supervision:
-        existing = self.find(project_id)
+    def schedule(
+        self,
+        department: str,
+        branch: str | None,
+        project_id: str,
+        record_no: str,
+        title: str,
+        milestones: list[dict[str, Any]],
+        actor: dict[str, str],
+        request_id: str,
+    ) -> Supervision:
+        existing = self.find_supervision(project_id)
         if existing is not None:
             return existing
-        supervision = Supervision.schedule(department, branch, project_id, record_no, title, milestones,
-                                           self.now(), actor, request_id)
-        try:
-            self._save(supervision)
-        except IntegrityError:
-            return self.get(project_id)
-        return supervision
+        supervision = Supervision.schedule(
+            department, branch, project_id, record_no, title, milestones, self.now(), actor, request_id
+        )
+        return self.create(Supervision, supervision)
 
-    def replan(self, project_id: str, milestones: list[dict[str, Any]], actor: dict[str, str],
-               request_id: str) -> bool:
-        return self._system(project_id, request_id, lambda s: s.replan(milestones, self.now(), actor, request_id),
-                            missing_ok=True)
+    def replan(self, project_id: str, milestones: list[dict[str, Any]], actor: dict[str, str], request_id: str) -> bool:
+        return self._system(
+            project_id, request_id, lambda s: s.replan(milestones, self.now(), actor, request_id), missing_ok=True
+        )
 
     def close_supervision(self, project_id: str, reason: str, actor: dict[str, str], request_id: str) -> bool:
         return self._system(project_id, request_id, lambda s: s.close(reason, actor, request_id), missing_ok=True)
 
-    def milestone_met(self, project_id: str, milestone_id: str, met_on: str, deliverable: str,
-                      actor: dict[str, str], request_id: str) -> bool:
-        return self._system(project_id, request_id, lambda s: self._known(s, milestone_id) and s.milestone_met(
-            milestone_id, met_on, deliverable, self.now(), actor, request_id))
+    def milestone_met(
+        self, project_id: str, milestone_id: str, met_on: str, deliverable: str, actor: dict[str, str], request_id: str
+    ) -> bool:
+        return self._system(
+            project_id,
+            request_id,
+            lambda s: (
+                self._known(s, milestone_id)
+                and s.milestone_met(milestone_id, met_on, deliverable, self.now(), actor, request_id)
+            ),
+        )
 
-    def progress_reported(self, project_id: str, milestone_id: str, task_id: str, percent: int, note: str,
-                          actor: dict[str, str], request_id: str) -> bool:
-        return self._system(project_id, request_id, lambda s: self._known(s, milestone_id) and s.progress_reported(
-            milestone_id, task_id, percent, note, self.now(), actor, request_id))
+    def progress_reported(
+        self,
+        project_id: str,
+        milestone_id: str,
+        task_id: str,
+        percent: int,
+        note: str,
+        actor: dict[str, str],
+        request_id: str,
+    ) -> bool:
+        return self._system(
+            project_id,
+            request_id,
+            lambda s: (
+                self._known(s, milestone_id)
+                and s.progress_reported(milestone_id, task_id, percent, note, self.now(), actor, request_id)
+            ),
+        )
 
     # -- what the scheduler raises -------------------------------------------------------------
 
@@ -90,8 +122,9 @@ class InspectionApplication(Application[UUID]):
         acts: dict[str, Callable[[Supervision], bool]] = {
             DeadlineKind.DUE_SOON: lambda s: s.raise_due_soon(ref, self.due_soon_days, now, SCHEDULER, request_id),
             DeadlineKind.MILESTONE_OVERDUE: lambda s: s.raise_milestone_overdue(ref, now, SCHEDULER, request_id),
-            DeadlineKind.RECTIFICATION_OVERDUE: lambda s: s.raise_rectification_overdue(ref, now, SCHEDULER,
-                                                                                        request_id),
+            DeadlineKind.RECTIFICATION_OVERDUE: lambda s: s.raise_rectification_overdue(
+                ref, now, SCHEDULER, request_id
+            ),
         }
         # The supervision's own flags make a raise idempotent; the request id only labels the event
         # (a due date planned away and back again must warn again under the same deadline's id).
@@ -99,33 +132,59 @@ class InspectionApplication(Application[UUID]):
 
     # -- what inspectors and branches do ---------------------------------------------------------
 
-    def record_inspection(self, who: Principal, project_id: str, expected_version: int, milestone_id: str,
-                          rating: str, findings: str, rectification: dict[str, Any] | None,
-                          request_id: str | None) -> Supervision:
-        return self._update(who, project_id, expected_version, request_id, self._inspector(who),
-                            lambda s: s.record_inspection(milestone_id, rating, findings, rectification,
-                                                          self.now(), who.as_actor(), request_id))
+    def record_inspection(
+        self,
+        who: Principal,
+        project_id: str,
+        expected_version: int,
+        milestone_id: str,
+        rating: str,
+        findings: str,
+        rectification: dict[str, Any] | None,
+        request_id: str | None,
+    ) -> Supervision:
+        return self._update(
+            project_id,
+            expected_version,
+            request_id,
+            self._inspector(who),
+            lambda s: s.record_inspection(
+                milestone_id, rating, findings, rectification, self.now(), who.as_actor(), request_id
+            ),
+        )
 
-    def answer_rectification(self, who: Principal, project_id: str, order_id: str, expected_version: int,
-                             answer: str, request_id: str | None) -> Supervision:
-        def secretary(s: Supervision) -> None:
-            who.require_role(Role.SECRETARY)
-            who.require_branch(s.department, str(s.branch))
+    def answer_rectification(
+        self, who: Principal, project_id: str, order_id: str, expected_version: int, answer: str, request_id: str | None
+    ) -> Supervision:
+        return self._update(
+            project_id,
+            expected_version,
+            request_id,
+            secretary(who),
+            lambda s: s.answer_rectification(order_id, answer, self.now(), who.as_actor(), request_id),
+        )
 
-        return self._update(who, project_id, expected_version, request_id, secretary,
-                            lambda s: s.answer_rectification(order_id, answer, self.now(), who.as_actor(),
-                                                             request_id))
+    def verify_rectification(
+        self, who: Principal, project_id: str, order_id: str, expected_version: int, request_id: str | None
+    ) -> Supervision:
+        return self._update(
+            project_id,
+            expected_version,
+            request_id,
+            self._inspector(who),
+            lambda s: s.verify_rectification(order_id, self.now(), who.as_actor(), request_id),
+        )
 
-    def verify_rectification(self, who: Principal, project_id: str, order_id: str, expected_version: int,
-                             request_id: str | None) -> Supervision:
-        return self._update(who, project_id, expected_version, request_id, self._inspector(who),
-                            lambda s: s.verify_rectification(order_id, self.now(), who.as_actor(), request_id))
-
-    def reject_rectification(self, who: Principal, project_id: str, order_id: str, expected_version: int,
-                             reason: str, request_id: str | None) -> Supervision:
-        return self._update(who, project_id, expected_version, request_id, self._inspector(who),
-                            lambda s: s.reject_rectification(order_id, reason, self.now(), who.as_actor(),
-                                                             request_id))
+    def reject_rectification(
+        self, who: Principal, project_id: str, order_id: str, expected_version: int, reason: str, request_id: str | None
+    ) -> Supervision:
+        return self._update(
+            project_id,
+            expected_version,
+            request_id,
+            self._inspector(who),
+            lambda s: s.reject_rectification(order_id, reason, self.now(), who.as_actor(), request_id),
+        )
 
     def set_clock(self, who: Principal, now: dt.datetime) -> dt.datetime:
         """Move the manual clock (admin); the system clock cannot be moved."""
@@ -133,7 +192,8 @@ class InspectionApplication(Application[UUID]):
         if not isinstance(self.clock, ManualClock):
             raise InvalidTransition(
                 f"this instance runs on the {self.clock.kind} clock, which cannot be set; "
-                "start it with VANGUARD_CLOCK=manual to move time by hand")
+                "start it with VANGUARD_CLOCK=manual to move time by hand"
+            )
         if now.tzinfo is None:
             now = now.replace(tzinfo=self.tz)
         self.clock.set(now)
@@ -141,18 +201,20 @@ class InspectionApplication(Application[UUID]):
 
     # -- queries --------------------------------------------------------------------------
 
-    def find(self, project_id: UUID | str) -> Supervision | None:
-        return self._load(supervision_id(project_id))
+    def find_supervision(self, project_id: UUID | str) -> Supervision | None:
+        return self.find(Supervision, supervision_id(project_id))
 
-    def get(self, project_id: UUID | str) -> Supervision:
-        found = self.find(project_id)
+    def get_supervision(self, project_id: UUID | str) -> Supervision:
+        found = self.find_supervision(project_id)
         if found is None:
-            raise NotFound(f"no supervision of project {project_id}: it has not been approved (立项备案), "
-                           "or its approval has not reached inspection yet")
+            raise NotFound(
+                f"no supervision of project {project_id}: it has not been approved (立项备案), "
+                "or its approval has not reached inspection yet"
+            )
         return found
 
-    def read(self, who: Principal, project_id: str) -> Supervision:
-        supervision = self.get(project_id)
+    def read_supervision(self, who: Principal, project_id: str) -> Supervision:
+        supervision = self.get_supervision(project_id)
         if not can_read(who, supervision):
             raise Forbidden("you may not read this project's supervision")
         return supervision
@@ -180,6 +242,7 @@ class InspectionApplication(Application[UUID]):
     def _inspector(who: Principal) -> Callable[[Supervision], None]:
         def authorise(_: Supervision) -> None:
             who.require_role(Role.INSPECTOR)
+
         return authorise
 
     @staticmethod
@@ -189,12 +252,19 @@ class InspectionApplication(Application[UUID]):
             raise Awaiting(f"milestone:{supervision.project_id}:{milestone_id}")
         return True
 
-    def _system(self, key: UUID | str, request_id: str, act: Callable[[Supervision], bool], *,
-                missing_ok: bool = False, once: bool = True) -> bool:
+    def _system(
+        self,
+        key: UUID | str,
+        request_id: str,
+        act: Callable[[Supervision], bool],
+        *,
+        missing_ok: bool = False,
+        once: bool = True,
+    ) -> bool:
         """A command no person sent: no expected version; a concurrent write is simply retried.
         `key` is a supervision's id (UUID) or its project's id (str)."""
         for _ in range(_CONFLICT_RETRIES):
-            supervision = self._load(key) if isinstance(key, UUID) else self.find(key)
+            supervision = self.find(Supervision, key) if isinstance(key, UUID) else self.find_supervision(key)
             if supervision is None:
                 if missing_ok:
                     return False
@@ -204,49 +274,23 @@ class InspectionApplication(Application[UUID]):
             if not act(supervision):
                 return False
             try:
-                self._save(supervision)
+                self.record(supervision)
             except IntegrityError:
                 continue
             return True
         raise StaleVersion(f"supervision {key} kept changing; gave up after {_CONFLICT_RETRIES} tries")
 
-    def _load(self, aggregate_id: UUID) -> Supervision | None:
-        try:
-            found = self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
-        return found if isinstance(found, Supervision) else None
-
-    def _update(self, who: Principal, project_id: str, expected_version: int, request_id: str | None,
-                authorise: Callable[[Supervision], None], act: Callable[[Supervision], object]) -> Supervision:
-        supervision = self.get(project_id)
-        authorise(supervision)
-        if supervision.answered(request_id):
-            return supervision
-        if supervision.version != expected_version:
-            raise _stale(expected_version, supervision.version)
-        act(supervision)
-        try:
-            self._save(supervision)
-        except IntegrityError:
-            fresh = self.get(project_id)
-            if fresh.answered(request_id):
-                return fresh
-            raise _stale(expected_version, fresh.version) from None
-        return supervision
-
-    def _save(self, supervision: Supervision) -> None:
-        recordings = self.save(supervision)
-        EVENTS_RECORDED.labels(self.name).inc(len(recordings))
+    def _update(
+        self,
+        project_id: str,
+        expected_version: int,
+        request_id: str | None,
+        authorise: Callable[[Supervision], None],
+        act: Callable[[Supervision], object],
+    ) -> Supervision:
+        self.get_supervision(project_id)  # a 404 that names the project, not the derived id
+        return self.update(Supervision, supervision_id(project_id), expected_version, request_id, authorise, act)
 
 
 def can_read(who: Principal, supervision: Supervision) -> bool:
     return who.may_read(supervision.department, supervision.branch)
-
-
-def _stale(expected: int, actual: int) -> StaleVersion:
-    return StaleVersion(
-        f"the supervision changed since you read it: you sent expected_version {expected}, "
-        f"it is now at version {actual}; reload it and decide again",
-        expected_version=expected, current_version=actual,
-    )

@@ -47,9 +47,13 @@ class ManualClock:
         return stored or dt.datetime.now(dt.UTC)
 
     def set(self, now: dt.datetime) -> None:
-        self.datastore.run(self._execute(
-            "INSERT INTO manual_clock (id, now) VALUES (true, $1) ON CONFLICT (id) DO UPDATE SET now = EXCLUDED.now",
-            now))
+        self.datastore.run(
+            self._execute(
+                "INSERT INTO manual_clock (id, now) VALUES (true, $1) "
+                "ON CONFLICT (id) DO UPDATE SET now = EXCLUDED.now",
+                now,
+            )
+        )
 
     async def _execute(self, statement: str, *args: object) -> None:
         async with self.datastore.pool.lease() as conn:

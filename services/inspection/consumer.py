@@ -13,6 +13,10 @@ from shared.messaging.consumer_main import run_consumer
 if __name__ == "__main__":
     settings = InspectionSettings()
     app = build_application(settings)
-    run_consumer(SERVICE, settings, follows=("filing", "tasking"), handler=handler(app),
-                 tasks=(DeadlineFollower(app).run,
-                        DeadlineScheduler(app, interval=settings.scheduler_interval_seconds).run))
+    run_consumer(
+        SERVICE,
+        settings,
+        follows=("filing", "tasking"),
+        handler=handler(app),
+        tasks=(DeadlineFollower(app).run, DeadlineScheduler(app, interval=settings.scheduler_interval_seconds).run),
+    )

@@ -29,7 +29,8 @@ class LiveIndex:
         with self._lock:
             while True:
                 page = self._app.recorder.select_notifications(
-                    start=self._position, limit=_PAGE, inclusive_of_start=False)
+                    start=self._position, limit=_PAGE, inclusive_of_start=False
+                )
                 for notification in page:
                     domain_event = self._app.mapper.to_domain_event(notification)
                     current = self._aggregates.get(domain_event.originator_id)
@@ -43,6 +44,7 @@ class LiveIndex:
         self.catch_up()
         wanted = {k: v for k, v in criteria.items() if v is not None}
         return [
-            a for a in list(self._aggregates.values())
+            a
+            for a in list(self._aggregates.values())
             if isinstance(a, kind) and all(getattr(a, k, None) == v for k, v in wanted.items())
         ]

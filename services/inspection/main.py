@@ -14,14 +14,22 @@ SERVICE = "inspection"
 
 
 def build_application(settings: InspectionSettings) -> InspectionApplication:
-    return InspectionApplication(settings.eventsourcing_env(), due_soon_days=settings.due_soon_days,
-                                 timezone=settings.timezone, clock=settings.clock)
+    return InspectionApplication(
+        settings.eventsourcing_env(),
+        due_soon_days=settings.due_soon_days,
+        timezone=settings.timezone,
+        clock=settings.clock,
+    )
 
 
 def create_app(settings: InspectionSettings | None = None) -> FastAPI:
     settings = settings or InspectionSettings()
-    app = create_service_app(SERVICE, settings.instance, settings.jwt_secret,
-                             description="节点督查: checkpoints, inspections, rectification orders, warning colours")
+    app = create_service_app(
+        SERVICE,
+        settings.instance,
+        settings.jwt_secret,
+        description="节点督查: checkpoints, inspections, rectification orders, warning colours",
+    )
     inspection = build_application(settings)
     app.state.inspection = inspection
     app.state.envelopes = EnvelopeFactory(inspection, SERVICE, settings.instance)

@@ -22,7 +22,8 @@ from uuid import UUID
 import asyncpg
 
 from services.inspection.app import InspectionApplication
-from services.inspection.domain import Supervision, pending_deadlines
+from services.inspection.domain import Supervision
+from services.inspection.ladder import pending_deadlines
 
 log = logging.getLogger("vanguard.inspection.scheduler")
 
@@ -54,8 +55,9 @@ async def create_schema(conn: asyncpg.Connection) -> None:
         # Concurrent CREATE ... IF NOT EXISTS can still collide in the catalogue: serialise them.
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext('vanguard_inspection_schema'))")
         await conn.execute(SCHEMA)
-        await conn.execute("INSERT INTO follower_position (name, position) VALUES ($1, 0) ON CONFLICT DO NOTHING",
-                           _FOLLOWER)
+        await conn.execute(
+            "INSERT INTO follower_position (name, position) VALUES ($1, 0) ON CONFLICT DO NOTHING", _FOLLOWER
+        )
 
 
 async def _pause(stopping: asyncio.Event, seconds: float) -> None:
@@ -88,11 +90,13 @@ class DeadlineFollower:
         """Follow one page of the log; returns how many notifications it covered."""
         async with pool.acquire() as conn, conn.transaction():
             position = await conn.fetchval(
-                "SELECT position FROM follower_position WHERE name = $1 FOR UPDATE SKIP LOCKED", _FOLLOWER)
+                "SELECT position FROM follower_position WHERE name = $1 FOR UPDATE SKIP LOCKED", _FOLLOWER
+            )
             if position is None:
                 return 0  # another instance is following right now
             page = await asyncio.to_thread(
-                self.app.recorder.select_notifications, position, self.batch, None, (), inclusive_of_start=False)
+                self.app.recorder.select_notifications, position, self.batch, None, (), inclusive_of_start=False
+            )
             if not page:
                 return 0
             touched = list(dict.fromkeys(n.originator_id for n in page))
@@ -100,7 +104,9 @@ class DeadlineFollower:
             await conn.execute("DELETE FROM deadlines WHERE supervision_id = ANY($1::uuid[])", touched)
             await conn.executemany(
                 "INSERT INTO deadlines (supervision_id, kind, ref, due_at) VALUES ($1, $2, $3, $4) "
-                "ON CONFLICT (supervision_id, kind, ref) DO UPDATE SET due_at = EXCLUDED.due_at", rows)
+                "ON CONFLICT (supervision_id, kind, ref) DO UPDATE SET due_at = EXCLUDED.due_at",
+                rows,
+            )
             await conn.execute("UPDATE follower_position SET position = $2 WHERE name = $1", _FOLLOWER, page[-1].id)
             return len(page)
 
@@ -143,13 +149,17 @@ class DeadlineScheduler:
             for row in rows:
                 kind, ref = row["kind"], row["ref"]
                 request_id = f"deadline:{kind}:{ref}:{row['due_at'].isoformat()}"
-                await asyncio.to_thread(self.app.raise_deadline, kind, UUID(str(row["supervision_id"])), ref, now,
-                                        request_id)
+                await asyncio.to_thread(
+                    self.app.raise_deadline, kind, UUID(str(row["supervision_id"])), ref, now, request_id
+                )
             if rows:
                 await conn.execute(
                     "DELETE FROM deadlines d USING unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[]) "
                     "AS t(s, k, r, a) WHERE d.supervision_id = t.s AND d.kind = t.k AND d.ref = t.r "
                     "AND d.due_at = t.a",
-                    [r["supervision_id"] for r in rows], [r["kind"] for r in rows], [r["ref"] for r in rows],
-                    [r["due_at"] for r in rows])
+                    [r["supervision_id"] for r in rows],
+                    [r["kind"] for r in rows],
+                    [r["ref"] for r in rows],
+                    [r["due_at"] for r in rows],
+                )
             return len(rows)

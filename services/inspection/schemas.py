@@ -63,11 +63,19 @@ def _rating(code: str | None) -> str | None:
 def checkpoint_view(c: dict[str, Any], today: dt.date) -> dict[str, Any]:
     due = dt.date.fromisoformat(c["due"])
     return {
-        "milestone_id": c["milestone_id"], "title": c["title"], "due": c["due"], "deliverable": c["deliverable"],
-        "met_on": c["met_on"], "met_deliverable": c["met_deliverable"],
-        "days_left": (due - today).days, "overdue": not c["met_on"] and today > due,
-        "due_soon_raised": c["due_soon"], "overdue_raised": c["overdue"],
-        "rating": c["rating"], "rating_label": _rating(c["rating"]), "progress": dict(c["progress"]),
+        "milestone_id": c["milestone_id"],
+        "title": c["title"],
+        "due": c["due"],
+        "deliverable": c["deliverable"],
+        "met_on": c["met_on"],
+        "met_deliverable": c["met_deliverable"],
+        "days_left": (due - today).days,
+        "overdue": not c["met_on"] and today > due,
+        "due_soon_raised": c["due_soon"],
+        "overdue_raised": c["overdue"],
+        "rating": c["rating"],
+        "rating_label": _rating(c["rating"]),
+        "progress": dict(c["progress"]),
     }
 
 
@@ -77,25 +85,40 @@ def order_view(o: dict[str, Any]) -> dict[str, Any]:
 
 def colour_view(entry: dict[str, Any]) -> dict[str, Any]:
     previous = entry.get("previous")
-    return {**entry, "colour_label": COLOUR_LABELS[Colour(entry["colour"])],
-            "previous_label": COLOUR_LABELS[Colour(previous)] if previous else None}
+    return {
+        **entry,
+        "colour_label": COLOUR_LABELS[Colour(entry["colour"])],
+        "previous_label": COLOUR_LABELS[Colour(previous)] if previous else None,
+    }
 
 
 def project_fields(s: Supervision) -> dict[str, Any]:
-    return {"project_id": s.project_id, "department": s.department, "branch": s.branch,
-            "record_no": s.record_no, "project_title": s.title, "colour": s.colour,
-            "colour_label": COLOUR_LABELS[Colour(s.colour)]}
+    return {
+        "project_id": s.project_id,
+        "department": s.department,
+        "branch": s.branch,
+        "record_no": s.record_no,
+        "project_title": s.title,
+        "colour": s.colour,
+        "colour_label": COLOUR_LABELS[Colour(s.colour)],
+    }
 
 
 def supervision_view(s: Supervision, today: dt.date) -> dict[str, Any]:
     return {
-        "id": str(s.id), "version": s.version, **project_fields(s),
+        "id": str(s.id),
+        "version": s.version,
+        **project_fields(s),
         "colour_reasons": s.colour_history[-1]["reasons"],
         "colour_history": [colour_view(h) for h in s.colour_history],
         "checkpoints": [checkpoint_view(c, today) for c in sorted(s.checkpoints.values(), key=lambda c: c["due"])],
-        "inspections": [{**{k: v for k, v in i.items() if k != "request_id"}, "rating_label": _rating(i["rating"])}
-                        for i in s.inspections],
+        "inspections": [
+            {**{k: v for k, v in i.items() if k != "request_id"}, "rating_label": _rating(i["rating"])}
+            for i in s.inspections
+        ],
         "rectifications": [order_view(o) for o in s.rectifications.values()],
-        "closed": s.closed, "close_reason": s.close_reason,
-        "created_at": s.created_on.isoformat(), "modified_at": s.modified_on.isoformat(),
+        "closed": s.closed,
+        "close_reason": s.close_reason,
+        "created_at": s.created_on.isoformat(),
+        "modified_at": s.modified_on.isoformat(),
     }

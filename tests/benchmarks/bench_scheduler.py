@@ -36,10 +36,14 @@ SCAN_ROUNDS = 30
 def _rows(count: int, now: dt.datetime) -> list[tuple[uuid.UUID, str, str, dt.datetime]]:
     rng = random.Random(count)
     kinds = ("due_soon", "milestone_overdue", "rectification_overdue")
-    future = [(uuid.uuid4(), kinds[n % 3], f"m{n % 7}", now + dt.timedelta(minutes=rng.randint(60, 365 * 24 * 60)))
-              for n in range(count - DUE_NOW)]
-    passed = [(uuid.uuid4(), "milestone_overdue", "m1", now - dt.timedelta(minutes=rng.randint(1, 600)))
-              for _ in range(DUE_NOW)]
+    future = [
+        (uuid.uuid4(), kinds[n % 3], f"m{n % 7}", now + dt.timedelta(minutes=rng.randint(60, 365 * 24 * 60)))
+        for n in range(count - DUE_NOW)
+    ]
+    passed = [
+        (uuid.uuid4(), "milestone_overdue", "m1", now - dt.timedelta(minutes=rng.randint(1, 600)))
+        for _ in range(DUE_NOW)
+    ]
     return future + passed
 
 
@@ -87,8 +91,9 @@ async def _measure(dsn: str) -> list[dict[str, Any]]:
         now = dt.datetime.now(dt.UTC)
         for size in SIZES:
             await conn.execute("TRUNCATE deadlines")
-            await conn.copy_records_to_table("deadlines", records=_rows(size, now),
-                                             columns=["supervision_id", "kind", "ref", "due_at"])
+            await conn.copy_records_to_table(
+                "deadlines", records=_rows(size, now), columns=["supervision_id", "kind", "ref", "due_at"]
+            )
             await conn.execute("VACUUM ANALYZE deadlines")
             await _timed(conn, now, 20)  # warm up
             times = await _timed(conn, now, ROUNDS)
@@ -98,15 +103,17 @@ async def _measure(dsn: str) -> list[dict[str, Any]]:
             scan_times = await _timed(conn, now, SCAN_ROUNDS, f"{DUE} -- full scan {size}")
             await conn.execute("RESET enable_indexscan; RESET enable_bitmapscan")
             print(f"\n-- {size:,} open deadlines, {DUE_NOW} due --\n{text}", flush=True)
-            results.append({
-                "open deadlines": size,
-                "due now": DUE_NOW,
-                "median ms": statistics.median(times),
-                "p95 ms": statistics.quantiles(times, n=20)[18],
-                "buffers": buffers,
-                "plan": chain,
-                "full scan median ms": statistics.median(scan_times),
-            })
+            results.append(
+                {
+                    "open deadlines": size,
+                    "due now": DUE_NOW,
+                    "median ms": statistics.median(times),
+                    "p95 ms": statistics.quantiles(times, n=20)[18],
+                    "buffers": buffers,
+                    "plan": chain,
+                    "full scan median ms": statistics.median(scan_times),
+                }
+            )
     finally:
         await conn.close()
     return results

@@ -59,10 +59,19 @@ def apps(dsn: str) -> Iterator[Callable[[], InspectionApplication]]:
 
 def schedule(app: InspectionApplication, *dues: str) -> str:
     project_id = str(uuid.uuid4())
-    milestones = [{"id": f"m{n}", "title": f"节点{n}", "due": d, "deliverable": f"成果{n}"}
-                  for n, d in enumerate(dues, start=1)]
-    app.schedule("fgw", "fgw-b1", project_id, "fgw-2026-0001", "船员注册不见面审批", milestones, COMMITTEE,
-                 f"approved:{project_id}")
+    milestones = [
+        {"id": f"m{n}", "title": f"节点{n}", "due": d, "deliverable": f"成果{n}"} for n, d in enumerate(dues, start=1)
+    ]
+    app.schedule(
+        "fgw",
+        "fgw-b1",
+        project_id,
+        "fgw-2026-0001",
+        "船员注册不见面审批",
+        milestones,
+        COMMITTEE,
+        f"approved:{project_id}",
+    )
     return project_id
 
 
@@ -91,8 +100,10 @@ async def running(app: InspectionApplication, dsn: str) -> AsyncIterator[asyncpg
     async with pool.acquire() as conn:
         await create_schema(conn)
     stopping = asyncio.Event()
-    jobs = [asyncio.create_task(DeadlineFollower(app, interval=0.02).run(pool, stopping)),
-            asyncio.create_task(DeadlineScheduler(app, interval=0.02).run(pool, stopping))]
+    jobs = [
+        asyncio.create_task(DeadlineFollower(app, interval=0.02).run(pool, stopping)),
+        asyncio.create_task(DeadlineScheduler(app, interval=0.02).run(pool, stopping)),
+    ]
     try:
         yield pool
     finally:
@@ -119,7 +130,8 @@ async def deadlines(dsn: str) -> list[tuple[str, str, dt.datetime]]:
 
 
 def test_two_schedulers_ticking_at_once_raise_each_overdue_milestone_exactly_once(
-    apps: Callable[[], InspectionApplication], dsn: str,
+    apps: Callable[[], InspectionApplication],
+    dsn: str,
 ) -> None:
     one, two = apps(), apps()
     one.clock.set(midnight("2026-06-01"))
@@ -139,8 +151,10 @@ def test_two_schedulers_ticking_at_once_raise_each_overdue_milestone_exactly_onc
 
             async def tick_until_nothing_is_due() -> None:
                 for _ in range(60):
-                    taken = await asyncio.gather(*(s.tick(p) for s, p in zip(schedulers, pools, strict=True)),
-                                                 *(f.step(p) for f, p in zip(followers, pools, strict=True)))
+                    taken = await asyncio.gather(
+                        *(s.tick(p) for s, p in zip(schedulers, pools, strict=True)),
+                        *(f.step(p) for f, p in zip(followers, pools, strict=True)),
+                    )
                     if not any(taken):
                         return
                 raise AssertionError("the schedulers kept finding work")
@@ -160,15 +174,19 @@ def test_two_schedulers_ticking_at_once_raise_each_overdue_milestone_exactly_onc
     assert counts["DueSoon"] == 40 and counts["MilestoneOverdue"] == 40
     assert counts["ColourChanged"] == 80  # green → blue → red, once each
     for project_id in projects:
-        supervision = two.get(project_id)
+        supervision = two.get_supervision(project_id)
         assert supervision.colour == "red" and [h["colour"] for h in supervision.colour_history] == [
-            "green", "blue", "red"]
+            "green",
+            "blue",
+            "red",
+        ]
         assert supervision.colour_history[-1]["at"] == "2026-07-01T00:00:00+08:00"
         assert supervision.checkpoints["m2"]["overdue"] is False
 
 
 def test_two_running_consumers_raise_a_passing_deadline_once_and_stay_quiet_after(
-    apps: Callable[[], InspectionApplication], dsn: str,
+    apps: Callable[[], InspectionApplication],
+    dsn: str,
 ) -> None:
     one, two = apps(), apps()
     one.clock.set(midnight("2026-06-01"))
@@ -185,11 +203,12 @@ def test_two_running_consumers_raise_a_passing_deadline_once_and_stay_quiet_afte
     asyncio.run(go())
     counts = recorded(one)
     assert counts["MilestoneOverdue"] == 1 and counts["DueSoon"] == 0  # due-soon passed unseen: not raised late
-    assert one.get(project_id).colour == "red"
+    assert one.get_supervision(project_id).colour == "red"
 
 
 def test_a_deadline_that_passed_while_no_scheduler_ran_is_raised_at_the_next_start(
-    apps: Callable[[], InspectionApplication], dsn: str,
+    apps: Callable[[], InspectionApplication],
+    dsn: str,
 ) -> None:
     first = apps()
     first.clock.set(midnight("2026-06-01"))
@@ -210,12 +229,13 @@ def test_a_deadline_that_passed_while_no_scheduler_ran_is_raised_at_the_next_sta
             await until(lambda: has_rows(dsn, 0), "every deadline taken")
 
     asyncio.run(second_run())
-    assert restarted.get(early).colour == "red" and restarted.get(late).colour == "red"
+    assert restarted.get_supervision(early).colour == "red" and restarted.get_supervision(late).colour == "red"
     assert recorded(restarted)["MilestoneOverdue"] == 2
 
 
 def test_a_replan_moves_the_deadline_and_a_late_milestone_met_clears_red(
-    apps: Callable[[], InspectionApplication], dsn: str,
+    apps: Callable[[], InspectionApplication],
+    dsn: str,
 ) -> None:
     app = apps()
     app.clock.set(midnight("2026-06-01"))
@@ -224,8 +244,10 @@ def test_a_replan_moves_the_deadline_and_a_late_milestone_met_clears_red(
     async def go() -> None:
         async with running(app, dsn):
             await until(lambda: has_rows(dsn, 4), "the deadlines of the plan as approved")
-            plan = [{"id": "m1", "title": "节点1", "due": "2026-06-20", "deliverable": "成果1"},
-                    {"id": "m2", "title": "节点2", "due": "2026-09-30", "deliverable": "成果2"}]
+            plan = [
+                {"id": "m1", "title": "节点1", "due": "2026-06-20", "deliverable": "成果1"},
+                {"id": "m2", "title": "节点2", "due": "2026-09-30", "deliverable": "成果2"},
+            ]
             await asyncio.to_thread(app.replan, project_id, plan, COMMITTEE, "change-1")
             moved = ("milestone_overdue", "m1", midnight("2026-06-21"))
             await until(lambda: _contains(dsn, moved), "the deadline moved to the new due date")
@@ -238,36 +260,73 @@ def test_a_replan_moves_the_deadline_and_a_late_milestone_met_clears_red(
             await asyncio.to_thread(app.milestone_met, project_id, "m1", "2026-06-25", "成果1", COMMITTEE, "met-1")
 
     asyncio.run(go())
-    assert [h["colour"] for h in app.get(project_id).colour_history] == ["green", "blue", "red", "green"]
+    assert [h["colour"] for h in app.get_supervision(project_id).colour_history] == ["green", "blue", "red", "green"]
 
 
 # -- the consumer's handlers through the real inbox -----------------------------------------------
 
 
-def envelope(type_: str, aggregate: str, version: int, department: str = "fgw", branch: str | None = "fgw-b1",
-             **payload: object) -> Envelope:
+def envelope(
+    type_: str, aggregate: str, version: int, department: str = "fgw", branch: str | None = "fgw-b1", **payload: object
+) -> Envelope:
     return Envelope(
-        event_id=event_id(aggregate, version), type=type_, aggregate_id=aggregate,
-        aggregate_type=type_.split(".")[1], aggregate_version=version, department=department, branch=branch,
-        actor={"id": "someone", "role": "secretary"}, request_id=None, occurred_at="2026-06-01T00:00:00+00:00",
-        source={"service": type_.split(".")[0], "instance": "main", "position": version}, payload=dict(payload))
+        event_id=event_id(aggregate, version),
+        type=type_,
+        aggregate_id=aggregate,
+        aggregate_type=type_.split(".")[1],
+        aggregate_version=version,
+        department=department,
+        branch=branch,
+        actor={"id": "someone", "role": "secretary"},
+        request_id=None,
+        occurred_at="2026-06-01T00:00:00+00:00",
+        source={"service": type_.split(".")[0], "instance": "main", "position": version},
+        payload=dict(payload),
+    )
 
 
 def test_a_task_event_that_arrives_before_the_approval_waits_and_a_redelivery_changes_nothing(
-    apps: Callable[[], InspectionApplication], dsn: str,
+    apps: Callable[[], InspectionApplication],
+    dsn: str,
 ) -> None:
     app = apps()
     app.clock.set(midnight("2026-07-02"))
     project, board = str(uuid.uuid4()), str(uuid.uuid4())
-    met = envelope("tasking.TaskBoard.MilestoneMet", board, 1, project_id=project, milestone_id="m1",
-                   deliverable="台账", met_on="2026-07-01")
-    approved = envelope("filing.Project.Approved", project, 1, record_no="fgw-2026-1", title="船员注册",
-                        milestones=[{"id": "m1", "title": "节点1", "due": "2026-06-30", "deliverable": "台账"}])
-    changed = envelope("filing.Project.MilestoneChangeApproved", project, 2, milestones=[
-        {"id": "m1", "title": "节点1", "due": "2026-06-30", "deliverable": "台账"},
-        {"id": "m3", "title": "节点3", "due": "2026-10-31", "deliverable": "总结"}])
-    progress = envelope("tasking.Task.ProgressReported", str(uuid.uuid4()), 1, project_id=project,
-                        milestone_id="m3", percent=30, note="启动")
+    met = envelope(
+        "tasking.TaskBoard.MilestoneMet",
+        board,
+        1,
+        project_id=project,
+        milestone_id="m1",
+        deliverable="台账",
+        met_on="2026-07-01",
+    )
+    approved = envelope(
+        "filing.Project.Approved",
+        project,
+        1,
+        record_no="fgw-2026-1",
+        title="船员注册",
+        milestones=[{"id": "m1", "title": "节点1", "due": "2026-06-30", "deliverable": "台账"}],
+    )
+    changed = envelope(
+        "filing.Project.MilestoneChangeApproved",
+        project,
+        2,
+        milestones=[
+            {"id": "m1", "title": "节点1", "due": "2026-06-30", "deliverable": "台账"},
+            {"id": "m3", "title": "节点3", "due": "2026-10-31", "deliverable": "总结"},
+        ],
+    )
+    progress = envelope(
+        "tasking.Task.ProgressReported",
+        str(uuid.uuid4()),
+        1,
+        project_id=project,
+        milestone_id="m3",
+        percent=30,
+        note="启动",
+    )
 
     async def go() -> asyncpg.Record:
         conn = await asyncpg.connect(dsn)
@@ -275,24 +334,26 @@ def test_a_task_event_that_arrives_before_the_approval_waits_and_a_redelivery_ch
             await Inbox.create_schema(conn)
             inbox = Inbox("inspection", handler(app))
             await inbox.apply_batch(conn, [met])
-            assert app.find(project) is None
+            assert app.find_supervision(project) is None
             await inbox.apply_batch(conn, [progress])  # m3 belongs to a plan not yet heard of
             await inbox.apply_batch(conn, [approved])
-            assert app.get(project).checkpoints["m1"]["met_on"] == "2026-07-01"
-            assert "m3" not in app.get(project).checkpoints
+            assert app.get_supervision(project).checkpoints["m1"]["met_on"] == "2026-07-01"
+            assert "m3" not in app.get_supervision(project).checkpoints
             await inbox.apply_batch(conn, [changed])
             await inbox.apply_batch(conn, [approved, met, changed, progress])  # redelivered
             # Even past the inbox (its record lost), the supervision remembers the event ids.
             await conn.execute("TRUNCATE inbox_versions")
             await inbox.apply_batch(conn, [approved, met, changed, progress])
-            return await conn.fetchrow("SELECT (SELECT count(*) FROM inbox_waiting) AS waiting, "
-                                       "(SELECT count(*) FROM inbox_dead_letters) AS dead")
+            return await conn.fetchrow(
+                "SELECT (SELECT count(*) FROM inbox_waiting) AS waiting, "
+                "(SELECT count(*) FROM inbox_dead_letters) AS dead"
+            )
         finally:
             await conn.close()
 
     counts = asyncio.run(go())
     assert counts["waiting"] == 0 and counts["dead"] == 0
-    supervision = app.get(project)
+    supervision = app.get_supervision(project)
     assert supervision.checkpoints["m3"]["progress"] == {progress.aggregate_id: 30}
     assert (supervision.department, supervision.branch, supervision.record_no) == ("fgw", "fgw-b1", "fgw-2026-1")
     assert recorded(app) == Counter(Scheduled=1, MilestoneMet=1, Replanned=1, ProgressReported=1)
@@ -301,8 +362,10 @@ def test_a_task_event_that_arrives_before_the_approval_waits_and_a_redelivery_ch
 # -- the manual clock and the inspector's role through the API --------------------------------------
 
 
-def test_the_manual_clock_is_set_by_an_admin_and_the_system_clock_cannot_be_set(dsn: str,
-                                                                                   new_database: Callable[[str], str]) -> None:
+def test_the_manual_clock_is_set_by_an_admin_and_the_system_clock_cannot_be_set(
+    dsn: str,
+    new_database: Callable[[str], str],
+) -> None:
     manual = TestClient(create_app(InspectionSettings(database_dsn=dsn, clock="manual", jwt_secret=SECRET)))
     moved = manual.post("/admin/clock", json={"now": "2026-07-01T00:00:00"}, headers=headers(Role.ADMIN))
     assert moved.status_code == 200, moved.text
@@ -320,15 +383,24 @@ def test_only_an_inspector_records_an_inspection_and_the_branch_answers(dsn: str
     app: InspectionApplication = api.state.inspection
     app.clock.set(midnight("2026-06-01"))
     project_id = schedule(app, "2026-06-30")
-    body = {"expected_version": 1, "milestone_id": "m1", "rating": "lagging", "findings": "台账不全",
-            "rectification": {"items": ["补齐台账"], "deadline": "2026-06-15"}}
-    for role, department, branch in ((Role.SECRETARY, "fgw", "fgw-b1"), (Role.COMMITTEE, "fgw", None),
-                                     (Role.AUDITOR, None, None)):
-        refused = client.post(f"/supervisions/{project_id}/inspections", json=body,
-                              headers=headers(role, department, branch))
+    body = {
+        "expected_version": 1,
+        "milestone_id": "m1",
+        "rating": "lagging",
+        "findings": "台账不全",
+        "rectification": {"items": ["补齐台账"], "deadline": "2026-06-15"},
+    }
+    for role, department, branch in (
+        (Role.SECRETARY, "fgw", "fgw-b1"),
+        (Role.COMMITTEE, "fgw", None),
+        (Role.AUDITOR, None, None),
+    ):
+        refused = client.post(
+            f"/supervisions/{project_id}/inspections", json=body, headers=headers(role, department, branch)
+        )
         assert refused.status_code == 403
         assert refused.json()["detail"] == f"role '{role.value}' may not do this; it needs: inspector (机关工委督查员)"
-    assert app.get(project_id).version == 1
+    assert app.get_supervision(project_id).version == 1
     inspector = headers(Role.INSPECTOR, request_id="inspection-1")
     first = client.post(f"/supervisions/{project_id}/inspections", json=body, headers=inspector)
     again = client.post(f"/supervisions/{project_id}/inspections", json=body, headers=inspector)
@@ -357,8 +429,11 @@ def test_only_an_inspector_records_an_inspection_and_the_branch_answers(dsn: str
     assert client.get(f"/supervisions/{project_id}", headers=headers(Role.MEMBER, "fgw", "fgw-b2")).status_code == 403
     feed = client.get("/events", headers=headers(Role.AUDITOR)).json()
     assert [e["type"] for e in feed["events"]] == [
-        "inspection.Supervision.Scheduled", "inspection.Supervision.InspectionRecorded",
-        "inspection.Supervision.RectificationOrdered", "inspection.Supervision.ColourChanged",
-        "inspection.Supervision.RectificationAnswered"]
+        "inspection.Supervision.Scheduled",
+        "inspection.Supervision.InspectionRecorded",
+        "inspection.Supervision.RectificationOrdered",
+        "inspection.Supervision.ColourChanged",
+        "inspection.Supervision.RectificationAnswered",
+    ]
     assert all(e["payload"]["project_id"] == project_id for e in feed["events"])
     assert all(e["branch"] == "fgw-b1" for e in feed["events"])
