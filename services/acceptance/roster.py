@@ -30,33 +30,61 @@ class Roster(VanguardAggregate):
 
     @classmethod
     def start(cls, department: str, name: str, actor: dict[str, str], request_id: str | None) -> Roster:
-        return cls._create(cls.Started, id=roster_id(department), department=department, name=name or department,
-                           actor=actor, request_id=request_id)
+        return cls._create(
+            cls.Started,
+            id=roster_id(department),
+            department=department,
+            name=name or department,
+            actor=actor,
+            request_id=request_id,
+        )
 
-    def enrol_branch(self, code: str, name: str, secretary_id: str, secretary_name: str, actor: dict[str, str],
-                     request_id: str | None) -> bool:
+    def enrol_branch(
+        self,
+        code: str,
+        name: str,
+        secretary_id: str,
+        secretary_name: str,
+        actor: dict[str, str],
+        request_id: str | None,
+    ) -> bool:
         if self.answered(request_id) or code in self.branches:
             return False
-        self._branch_enrolled(code=code, name=name, secretary_id=secretary_id, secretary_name=secretary_name,
-                              actor=actor, request_id=request_id)
+        self._branch_enrolled(
+            code=code,
+            name=name,
+            secretary_id=secretary_id,
+            secretary_name=secretary_name,
+            actor=actor,
+            request_id=request_id,
+        )
         return True
 
     @event("BranchEnrolled")
-    def _branch_enrolled(self, code: str, name: str, secretary_id: str, secretary_name: str,
-                         actor: dict[str, str], request_id: str | None) -> None:
+    def _branch_enrolled(
+        self,
+        code: str,
+        name: str,
+        secretary_id: str,
+        secretary_name: str,
+        actor: dict[str, str],
+        request_id: str | None,
+    ) -> None:
         self.branches[code] = {"name": name, "members": {secretary_id: secretary_name}}
         self._remember(request_id)
 
-    def enrol_member(self, branch: str, member_id: str, name: str, actor: dict[str, str],
-                     request_id: str | None) -> bool:
+    def enrol_member(
+        self, branch: str, member_id: str, name: str, actor: dict[str, str], request_id: str | None
+    ) -> bool:
         if self.answered(request_id) or self.branches.get(branch, {}).get("members", {}).get(member_id) == name:
             return False
         self._member_enrolled(branch=branch, member_id=member_id, name=name, actor=actor, request_id=request_id)
         return True
 
     @event("MemberEnrolled")
-    def _member_enrolled(self, branch: str, member_id: str, name: str, actor: dict[str, str],
-                         request_id: str | None) -> None:
+    def _member_enrolled(
+        self, branch: str, member_id: str, name: str, actor: dict[str, str], request_id: str | None
+    ) -> None:
         self.branches.setdefault(branch, {"name": branch, "members": {}})["members"][member_id] = name
         self._remember(request_id)
 

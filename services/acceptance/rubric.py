@@ -54,11 +54,15 @@ class Rubric:
         missing = [f"{c.code} ({c.label})" for c in self.criteria if c.code not in scores]
         check(not missing, f"score every criterion of rubric {self.version}; missing: {', '.join(missing)}")
         unknown = sorted(set(scores) - set(codes))
-        check(not unknown, f"rubric {self.version} has no criterion {', '.join(unknown)}; "
-                           f"its criteria are: {', '.join(codes)}")
+        check(
+            not unknown,
+            f"rubric {self.version} has no criterion {', '.join(unknown)}; its criteria are: {', '.join(codes)}",
+        )
         for code, value in scores.items():
-            check(isinstance(value, int) and self.scale_min <= value <= self.scale_max,
-                  f"{code}: a score is a whole number {self.scale_min}–{self.scale_max}, not {value!r}")
+            check(
+                isinstance(value, int) and self.scale_min <= value <= self.scale_max,
+                f"{code}: a score is a whole number {self.scale_min}–{self.scale_max}, not {value!r}",
+            )
         total = sum(c.weight * scores[c.code] for c in self.criteria)
         return two_places(Decimal(total) / Decimal(sum(c.weight for c in self.criteria)))
 
@@ -73,7 +77,9 @@ class Rubric:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "version": self.version, "title": self.title, "scale": {"min": self.scale_min, "max": self.scale_max},
+            "version": self.version,
+            "title": self.title,
+            "scale": {"min": self.scale_min, "max": self.scale_max},
             "criteria": [{"code": c.code, "label": c.label, "weight": c.weight} for c in self.criteria],
             "grades": [{"code": t.grade, "label": t.label, "min": float(t.min)} for t in self.grades],
         }
@@ -83,11 +89,14 @@ def parse(raw: dict[str, Any], version: str | None = None) -> Rubric:
     """A rubric from its YAML contents, checked for what the arithmetic relies on."""
     scale = raw.get("scale") or {}
     rubric = Rubric(
-        version=str(raw["version"]), title=str(raw.get("title", "")),
+        version=str(raw["version"]),
+        title=str(raw.get("title", "")),
         criteria=tuple(Criterion(str(c["code"]), str(c["label"]), int(c["weight"])) for c in raw["criteria"]),
-        grades=tuple(Threshold(Grade(str(g["code"])).value, str(g["label"]), Decimal(str(g["min"])))
-                     for g in raw["grades"]),
-        scale_min=int(scale.get("min", 0)), scale_max=int(scale.get("max", 100)),
+        grades=tuple(
+            Threshold(Grade(str(g["code"])).value, str(g["label"]), Decimal(str(g["min"]))) for g in raw["grades"]
+        ),
+        scale_min=int(scale.get("min", 0)),
+        scale_max=int(scale.get("max", 100)),
     )
     if version is not None and rubric.version != version:
         raise ValueError(f"rubric file {version}.yaml declares version {rubric.version}")
@@ -106,8 +115,10 @@ class Rubrics:
 
     def __init__(self, folder: Path = RUBRICS_DIR, current: str = "2026-v1") -> None:
         self.folder = folder
-        self.versions = {path.stem: parse(yaml.safe_load(path.read_text(encoding="utf-8")), path.stem)
-                         for path in sorted(folder.glob("*.yaml"))}
+        self.versions = {
+            path.stem: parse(yaml.safe_load(path.read_text(encoding="utf-8")), path.stem)
+            for path in sorted(folder.glob("*.yaml"))
+        }
         if current not in self.versions:
             raise ValueError(f"no rubric {current} in {folder}; there are: {', '.join(self.versions) or 'none'}")
         self.current = current

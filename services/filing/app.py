@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from services.filing.domain import Project, Topic
-from services.filing.index import LiveIndex
+from shared.index import LiveIndex
 from services.filing.organisation import Department, department_id
 from shared.application import VanguardApplication, committee, secretary
 from shared.auth import Principal, Role

@@ -12,7 +12,7 @@ from eventsourcing.persistence import IntegrityError
 
 from services.inspection.clock import Clock, ManualClock, SystemClock
 from services.inspection.domain import Supervision, supervision_id
-from services.inspection.index import LiveIndex
+from shared.index import LiveIndex
 from services.inspection.vocabulary import DeadlineKind
 from shared.application import VanguardApplication, secretary
 from shared.auth import Principal, Role

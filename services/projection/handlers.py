@@ -222,6 +222,64 @@ async def task_changed(conn: asyncpg.Connection, e: Envelope) -> None:
     await conn.execute(f"UPDATE tasks SET {', '.join(sets)} WHERE id = $1", *args)
 
 
+async def _known_project(conn: asyncpg.Connection, project_id: str) -> None:
+    """Inspection's events may overtake filing's: wait until the project is here."""
+    if not await conn.fetchval("SELECT 1 FROM projects WHERE id = $1", project_id):
+        raise NotReady(f"project:{project_id}")
+
+
+async def colour_changed(conn: asyncpg.Connection, e: Envelope) -> None:
+    p = e.payload
+    await _known_project(conn, p["project_id"])
+    await conn.execute("UPDATE projects SET colour = $2 WHERE id = $1", p["project_id"], p["colour"])
+    await conn.execute(
+        "INSERT INTO colour_history VALUES ($1, $2, $3, $4, $5, $6)", e.event_id, p["project_id"], p["colour"],
+        p.get("previous"), json.dumps(p.get("reasons", []), ensure_ascii=False), _at(e))
+
+
+async def inspection_recorded(conn: asyncpg.Connection, e: Envelope) -> None:
+    p = e.payload
+    await conn.execute(
+        "INSERT INTO inspections VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", p["project_id"], p["inspection_id"],
+        p["milestone_id"], p["rating"], p["findings"], p.get("order_id"), e.actor.get("id", "?"), _at(e))
+
+
+async def rectification_ordered(conn: asyncpg.Connection, e: Envelope) -> None:
+    p = e.payload
+    await conn.execute(
+        "INSERT INTO rectifications (project_id, order_id, milestone_id, items, deadline, state, updated_at) "
+        "VALUES ($1, $2, $3, $4, $5, 'open', $6)", p["project_id"], p["order_id"], p["milestone_id"],
+        json.dumps(p["items"], ensure_ascii=False), dt.date.fromisoformat(p["deadline"]), _at(e))
+
+
+_RECTIFICATION_STATES = {"RectificationAnswered": "answered", "RectificationVerified": "verified",
+                         "RectificationRejected": "rejected"}
+
+
+async def rectification_changed(conn: asyncpg.Connection, e: Envelope) -> None:
+    p = e.payload
+    if e.event_name == "RectificationOverdue":
+        await conn.execute("UPDATE rectifications SET overdue = true, updated_at = $3 "
+                           "WHERE project_id = $1 AND order_id = $2", p["project_id"], p["order_id"], _at(e))
+        return
+    await conn.execute("UPDATE rectifications SET state = $3, updated_at = $4 WHERE project_id = $1 AND order_id = $2",
+                       p["project_id"], p["order_id"], _RECTIFICATION_STATES[e.event_name], _at(e))
+
+
+async def milestone_overdue(conn: asyncpg.Connection, e: Envelope) -> None:
+    p = e.payload
+    status = await conn.execute("UPDATE milestones SET overdue = true WHERE project_id = $1 AND milestone_id = $2",
+                                p["project_id"], p["milestone_id"])
+    if status == "UPDATE 0":
+        raise NotReady(f"project:{p['project_id']}")
+
+
+async def supervision_milestone_met(conn: asyncpg.Connection, e: Envelope) -> None:
+    p = e.payload
+    await conn.execute("UPDATE milestones SET overdue = false WHERE project_id = $1 AND milestone_id = $2",
+                       p["project_id"], p["milestone_id"])
+
+
 def handler() -> Handler:
     project_events = {f"filing.Project.{name}": project_changed for name in PROJECT_STATES if name != "Drafted"}
     project_events.update({f"filing.Project.{name}": project_changed for name in ("Revised",)})
@@ -238,6 +296,15 @@ def handler() -> Handler:
                 f"tasking.Task.{name}": task_changed
                 for name in ("Assigned", "ProgressReported", "Completed", "Reopened", "Cancelled")
             },
+            "inspection.Supervision.ColourChanged": colour_changed,
+            "inspection.Supervision.InspectionRecorded": inspection_recorded,
+            "inspection.Supervision.RectificationOrdered": rectification_ordered,
+            **{
+                f"inspection.Supervision.{name}": rectification_changed
+                for name in (*_RECTIFICATION_STATES, "RectificationOverdue")
+            },
+            "inspection.Supervision.MilestoneOverdue": milestone_overdue,
+            "inspection.Supervision.MilestoneMet": supervision_milestone_met,
         },
         default=record_in_audit_trail,
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-_JSON_COLUMNS = {"actor", "payload", "targets", "milestones", "responsible", "met_deliverable", "reasons"}
+_JSON_COLUMNS = {"actor", "payload", "targets", "milestones", "responsible", "met_deliverable", "reasons", "items"}
 
 
 def _row(record: asyncpg.Record) -> dict[str, Any]:
@@ -57,7 +57,15 @@ async def project_detail(conn: asyncpg.Connection, project_id: str) -> dict[str,
                 "percent": round(sum(t["percent"] for t in mine) / len(mine)) if mine else 0,
             }
         )
-    return {**found, "milestone_progress": milestones, "tasks": tasks}
+    history = [_row(r) for r in await conn.fetch(
+        "SELECT colour, previous, reasons, at FROM colour_history WHERE project_id = $1 ORDER BY at, event_id",
+        project_id)]
+    inspections = [_row(r) for r in await conn.fetch(
+        "SELECT * FROM inspections WHERE project_id = $1 ORDER BY at", project_id)]
+    rectifications = [_row(r) for r in await conn.fetch(
+        "SELECT * FROM rectifications WHERE project_id = $1 ORDER BY order_id", project_id)]
+    return {**found, "milestone_progress": milestones, "tasks": tasks, "colour_history": history,
+            "inspections": inspections, "rectifications": rectifications}
 
 
 async def audit_trail(

@@ -83,6 +83,41 @@ CREATE TABLE IF NOT EXISTS tasks (
 );
 CREATE INDEX IF NOT EXISTS tasks_project ON tasks (project_id, milestone_id);
 CREATE INDEX IF NOT EXISTS tasks_assignee ON tasks (assignee);
+ALTER TABLE milestones ADD COLUMN IF NOT EXISTS overdue boolean NOT NULL DEFAULT false;
+
+CREATE TABLE IF NOT EXISTS colour_history (
+    event_id uuid PRIMARY KEY,
+    project_id uuid NOT NULL,
+    colour text NOT NULL,
+    previous text,
+    reasons jsonb NOT NULL,
+    at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS colour_history_project ON colour_history (project_id, at);
+
+CREATE TABLE IF NOT EXISTS inspections (
+    project_id uuid NOT NULL,
+    inspection_id text NOT NULL,
+    milestone_id text NOT NULL,
+    rating text NOT NULL,
+    findings text NOT NULL,
+    order_id text,
+    inspector text NOT NULL,
+    at timestamptz NOT NULL,
+    PRIMARY KEY (project_id, inspection_id)
+);
+
+CREATE TABLE IF NOT EXISTS rectifications (
+    project_id uuid NOT NULL,
+    order_id text NOT NULL,
+    milestone_id text NOT NULL,
+    items jsonb NOT NULL,
+    deadline date NOT NULL,
+    state text NOT NULL,
+    overdue boolean NOT NULL DEFAULT false,
+    updated_at timestamptz NOT NULL,
+    PRIMARY KEY (project_id, order_id)
+);
 """
 
 # Tables whose rows must be equal after a rebuild from history: the order to compare by, and
@@ -93,4 +128,7 @@ READ_MODELS = {
     "projects": ("id", ()),
     "milestones": ("project_id, milestone_id", ()),
     "tasks": ("id", ()),
+    "colour_history": ("project_id, at, event_id", ()),
+    "inspections": ("project_id, inspection_id", ()),
+    "rectifications": ("project_id, order_id", ()),
 }

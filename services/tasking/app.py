@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.persistence import IntegrityError
 
-from services.filing.index import LiveIndex
+from shared.index import LiveIndex
 from services.tasking.domain import Roster, Task, TaskBoard, board_id, rollup, roster_id
 from shared.application import VanguardApplication, secretary
 from shared.auth import Principal, Role

@@ -29,7 +29,7 @@ console = Console()
 def main(
     data: Path = typer.Option(Path(".run"), help="folder for the embedded database and logs"),
     organisation: Path = typer.Option(Path("deploy/organisation.yaml"), help="registry to load"),
-    base_port: int = typer.Option(8100, help="filing instances listen from base+1, projection on base+100"),
+    base_port: int = typer.Option(8100, help="filing from base+1, tasking from base+101, inspection base+201, projection base+300"),
 ) -> None:
     """Start PostgreSQL, the broker, a filing instance per department, their relays and the projection."""
     data = data.resolve()
@@ -51,11 +51,16 @@ def main(
     try:
         instances = []
         for n, department in enumerate(registry["departments"], start=1):
-            api, relay = stack.filing(department["code"], department["code"], port=base_port + n)
-            instances.append((department, api))
-            api.start()
-            relay.start()
-        projection = stack.projection(port=base_port + 100).start()
+            code = department["code"]
+            filing = stack.filing(code, code, port=base_port + n)
+            tasking = stack.tasking(code, code, port=base_port + 100 + n)
+            instances.append((department, filing[0], tasking[0]))
+            for process in (*filing, *tasking):
+                process.start()
+        inspection = stack.inspection(port=base_port + 201)
+        for process in inspection:
+            process.start()
+        projection = stack.projection(port=base_port + 300).start()
         admin = {"Authorization": f"Bearer {TokenCodec(secret).mint(Principal('admin', Role.ADMIN))}"}
         for department, api in instances:
             httpx.post(
@@ -64,9 +69,11 @@ def main(
         table = Table(title="Vanguard 一支部一项目 is up (Ctrl-C stops everything)")
         table.add_column("service")
         table.add_column("URL (OpenAPI docs at /docs)")
-        for department, api in instances:
-            table.add_row(f"filing · {department['name']} ({department['code']})", stack.url(api))
-        table.add_row("projection", stack.url(projection))
+        for department, filing_api, tasking_api in instances:
+            table.add_row(f"filing 党委出题·支部立项 · {department['name']} ({department['code']})", stack.url(filing_api))
+            table.add_row(f"tasking 任务到人 · {department['name']} ({department['code']})", stack.url(tasking_api))
+        table.add_row("inspection 节点督查 (all departments)", stack.url(inspection[0]))
+        table.add_row("projection (overviews, audit trails)", stack.url(projection))
         table.add_row("PostgreSQL", pg_dsn)
         table.add_row("Kafka", bootstrap)
         console.print(table)

@@ -448,7 +448,8 @@ def _show(label: str, r: dict[str, Any]) -> None:
     other = r["machine_busy"] - sum(r["cpu"].values())
     server = next(k for k in r["cpu"] if k not in ("postgres", "generator"))
     per = (f"  CPU/req: {server} {cpu_ms_per_request(r, server) or 0:.2f} ms, "
-           f"postgres {cpu_ms_per_request(r, 'postgres') or 0:.2f} ms")
+           f"postgres {cpu_ms_per_request(r, 'postgres') or 0:.2f} ms, "
+           f"generator {cpu_ms_per_request(r, 'generator') or 0:.3f} ms")
     cpu = " ".join(f"{k}={v:.2f}" for k, v in r["cpu"].items()) + f" other={max(0.0, other):.2f}"
     errors = f"  errors={r['errors']} {r['error_samples'][:1]}" if r["errors"] else ""
     print(f"  {label:<34} {r['rate']:>8,.0f} req/s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  "
@@ -512,7 +513,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
                         rows.append({"measure": f"generator ceiling, {client} client, trivial GET, "
                                                 f"{workers}w (req/s)", "filing": None,
                                      "bare": r["rate"], "ratio": None,
-                                     "generator_cpu": r["cpu"]["generator"]})
+                                     "generator_cores": r["cpu"]["generator"],
+                                     "generator_cpu_ms_per_req": cpu_ms_per_request(r, "generator")})
                     client = max(ceilings, key=lambda c: ceilings[c]["rate"])
                     print(f"  -> driving the measurements with the {client} client", flush=True)
 

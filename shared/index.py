@@ -1,4 +1,4 @@
-"""A live, in-process index of supervisions for list queries (as filing's).
+"""A live, in-process index of a service's aggregates for list queries.
 
 Before answering, it reads the event store's notification log from where it left off (usually
 nothing new: one cheap query), so a list always includes the caller's own writes.
