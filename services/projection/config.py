@@ -6,7 +6,7 @@ from shared.config import ServiceSettings
 
 
 class ProjectionSettings(ServiceSettings):
-    port: int = 8200
+    port: int = 8400
     database_dsn: str = "postgresql://postgres@127.0.0.1:5432/vanguard_projection"
     group_id: str = ""  # default: <topic prefix>.projection.<instance>
     consume_services: str = ""  # comma-separated services to follow; empty: all

@@ -29,7 +29,8 @@ console = Console()
 def main(
     data: Path = typer.Option(Path(".run"), help="folder for the embedded database and logs"),
     organisation: Path = typer.Option(Path("deploy/organisation.yaml"), help="registry to load"),
-    base_port: int = typer.Option(8100, help="filing from base+1, tasking from base+101, inspection base+201, projection base+300"),
+    base_port: int = typer.Option(
+        8100, help="filing from base+1, tasking from base+101, inspection base+201, projection base+300"),
 ) -> None:
     """Start PostgreSQL, the broker, a filing instance per department, their relays and the projection."""
     data = data.resolve()
@@ -60,11 +61,11 @@ def main(
         inspection = stack.inspection(port=base_port + 201)
         for process in inspection:
             process.start()
-        projection = stack.projection(port=base_port + 300).start()
+        projection = stack.projection(port=base_port + 300).start()  # 8400
         admin = {"Authorization": f"Bearer {TokenCodec(secret).mint(Principal('admin', Role.ADMIN))}"}
-        for department, api in instances:
+        for department, filing_api, _ in instances:
             httpx.post(
-                f"{stack.url(api)}/organisation", json={"departments": [department]}, headers=admin, timeout=30
+                f"{stack.url(filing_api)}/organisation", json={"departments": [department]}, headers=admin, timeout=30
             ).raise_for_status()
         table = Table(title="Vanguard 一支部一项目 is up (Ctrl-C stops everything)")
         table.add_column("service")
