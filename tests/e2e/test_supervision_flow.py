@@ -117,7 +117,12 @@ def test_a_project_is_tasked_supervised_goes_red_when_a_milestone_passes_unmet_a
     # m3 passes its date unmet: red, raised once; made up late: back down to green.
     tasking[2].kill9()
     tasking[2].start(wait=False)
+    inspection[2].kill9()  # the scheduler is down while m3's date passes ...
     clock("2026-10-02T10:00:00+08:00")
+    for process in inspection[:2]:
+        process.kill9()  # ... and so is the rest of inspection; after the restart nothing is missed
+    for process in inspection:
+        process.start()
     eventually(lambda: colour() == "red", what="red after m3's due date passed")
     ok(httpx.post(f"{t}/tasks/{t3['id']}/complete", headers=as_member("m-001"), json={"expected_version": 1}))
     met("m3", "2026-10-05")
