@@ -14,10 +14,10 @@ from pathlib import Path
 
 import httpx
 import typer
-import yaml
 from rich.console import Console
 from rich.table import Table
 
+from services.filing.registry_file import read_organisation
 from shared.auth import Principal, Role, TokenCodec
 from shared.devstack.broker import start_broker
 from shared.devstack.postgres import start_postgres
@@ -28,7 +28,7 @@ console = Console()
 
 def main(
     data: Path = typer.Option(Path(".run"), help="folder for the embedded database and logs"),
-    organisation: Path = typer.Option(Path("deploy/organisation.yaml"), help="registry to load"),
+    organisation: Path = typer.Option(Path("deploy/organisation.yaml"), help="registry to load (.yaml or .csv)"),
     base_port: int = typer.Option(
         8100, help="filing from base+1, tasking from base+101, inspection base+201, projection base+300"),
 ) -> None:
@@ -48,7 +48,7 @@ def main(
         bootstrap = broker.bootstrap
     secret = os.environ.get("VANGUARD_JWT_SECRET", "vanguard-local-development-secret-change-me")
     stack = Stack(data / "logs", pg_dsn, bootstrap, jwt_secret=secret)
-    registry = yaml.safe_load(organisation.read_text(encoding="utf-8"))
+    registry = read_organisation(organisation)
     try:
         instances = []
         for n, department in enumerate(registry["departments"], start=1):
@@ -71,8 +71,9 @@ def main(
         table.add_column("service")
         table.add_column("URL (OpenAPI docs at /docs)")
         for department, filing_api, tasking_api in instances:
-            table.add_row(f"filing 党委出题·支部立项 · {department['name']} ({department['code']})", stack.url(filing_api))
-            table.add_row(f"tasking 任务到人 · {department['name']} ({department['code']})", stack.url(tasking_api))
+            where = f"{department['name']} ({department['code']})"
+            table.add_row(f"filing 党委出题·支部立项 · {where}", stack.url(filing_api))
+            table.add_row(f"tasking 任务到人 · {where}", stack.url(tasking_api))
         table.add_row("inspection 节点督查 (all departments)", stack.url(inspection[0]))
         table.add_row("projection (overviews, audit trails)", stack.url(projection))
         table.add_row("PostgreSQL", pg_dsn)
