@@ -125,13 +125,13 @@ def test_killing_the_relay_and_the_projection_mid_stream_loses_and_doubles_nothi
     assert crashes == ["relay", "projection", "both"]
     dsn = projection.env["VANGUARD_DATABASE_DSN"]
     count = _count(dsn)
-    eventually(lambda: count() == 4 * TOPICS, timeout=120, what="all 2,000 events in the projection")
+    eventually(lambda: count() == 4 * TOPICS, timeout=300, what="all 2,000 events in the projection")
     asyncio.run(_check_exactly_once_in_order(dsn, topic_ids))
 
     # Rebuilding from nothing by replaying history gives the same rows.
     rebuilt = stack.projection(instance="rebuilt").start()
     rebuilt_dsn = rebuilt.env["VANGUARD_DATABASE_DSN"]
-    eventually(lambda: _count(rebuilt_dsn)() == 4 * TOPICS, timeout=120, what="the rebuilt projection")
+    eventually(lambda: _count(rebuilt_dsn)() == 4 * TOPICS, timeout=300, what="the rebuilt projection")
     assert asyncio.run(_read_models(rebuilt_dsn)) == asyncio.run(_read_models(dsn))
 
 
@@ -155,6 +155,6 @@ def test_a_broker_that_loses_its_log_is_refilled_from_the_event_store_without_du
     topic_ids = _drive(stack.url(api), on_progress)
     assert restarted
     dsn = projection.env["VANGUARD_DATABASE_DSN"]
-    eventually(lambda: _count(dsn)() == 4 * TOPICS, timeout=180, what="all 2,000 events after the broker restart")
+    eventually(lambda: _count(dsn)() == 4 * TOPICS, timeout=300, what="all 2,000 events after the broker restart")
     asyncio.run(_check_exactly_once_in_order(dsn, topic_ids))
     assert "republishing from the start" in relay.log_path.read_text(), "the relay noticed the loss"

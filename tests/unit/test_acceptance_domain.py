@@ -43,9 +43,20 @@ def on(day: str, hour: int = 9) -> dt.datetime:
 
 
 def filed() -> Acceptance:
-    return Acceptance.file("fgw", "fgw-b1", str(uuid.uuid4()), str(uuid.uuid4()), 2026, "business_environment",
-                           "船员注册不见面审批", "网上申报、线上审批、快递送达", TARGETS, {"id": "m-001", "name": "李扬"},
-                           FILING, "evt-drafted")
+    return Acceptance.file(
+        "fgw",
+        "fgw-b1",
+        str(uuid.uuid4()),
+        str(uuid.uuid4()),
+        2026,
+        "business_environment",
+        "船员注册不见面审批",
+        "网上申报、线上审批、快递送达",
+        TARGETS,
+        {"id": "m-001", "name": "李扬"},
+        FILING,
+        "evt-drafted",
+    )
 
 
 def approved() -> Acceptance:
@@ -101,14 +112,19 @@ def flat(value: int) -> dict[str, int]:
 
 # -- 公示期: working days in the programme's timezone ----------------------------------------------
 
-@pytest.mark.parametrize(("opened", "closes"), [
-    (on("2026-07-01", 10), on("2026-07-09", 0)),  # Wednesday: Thu, Fri, Mon, Tue, Wed
-    (on("2026-07-03", 23), on("2026-07-11", 0)),  # Friday night: the next five weekdays
-    (on("2026-07-04", 10), on("2026-07-11", 0)),  # Saturday: Mon–Fri
-    (on("2026-07-05", 10), on("2026-07-11", 0)),  # Sunday: Mon–Fri
-])
-def test_a_notice_runs_five_full_working_days_after_it_opens_weekends_excluded(opened: dt.datetime,
-                                                                               closes: dt.datetime) -> None:
+
+@pytest.mark.parametrize(
+    ("opened", "closes"),
+    [
+        (on("2026-07-01", 10), on("2026-07-09", 0)),  # Wednesday: Thu, Fri, Mon, Tue, Wed
+        (on("2026-07-03", 23), on("2026-07-11", 0)),  # Friday night: the next five weekdays
+        (on("2026-07-04", 10), on("2026-07-11", 0)),  # Saturday: Mon–Fri
+        (on("2026-07-05", 10), on("2026-07-11", 0)),  # Sunday: Mon–Fri
+    ],
+)
+def test_a_notice_runs_five_full_working_days_after_it_opens_weekends_excluded(
+    opened: dt.datetime, closes: dt.datetime
+) -> None:
     assert notice_closes_at(opened, 5) == closes
 
 
@@ -129,6 +145,7 @@ def test_a_notice_period_is_one_to_thirty_working_days() -> None:
 
 # -- 申请验收 --------------------------------------------------------------------------------------
 
+
 def test_an_unapproved_project_cannot_apply() -> None:
     with pytest.raises(InvalidTransition, match=r"not approved \(立项备案\) yet"):
         filed().apply("x", outcomes(), EVIDENCE, OPENED, SECRETARY, None)
@@ -145,7 +162,7 @@ def test_the_application_is_refused_while_a_milestone_is_unmet() -> None:
 def test_the_application_is_refused_while_a_rectification_is_open() -> None:
     a = delivered()
     a.rectification_ordered("r1", "m2", "2026-07-15", {"id": "inspector", "role": "inspector"}, "evt-r1")
-    with pytest.raises(InvalidTransition, match="rectification order r1 .* is not verified"):
+    with pytest.raises(InvalidTransition, match=r"rectification order r1 .* is not verified"):
         a.apply("x", outcomes(), EVIDENCE, OPENED, SECRETARY, None)
     a.rectification_verified("r1", {"id": "inspector", "role": "inspector"}, "evt-r1-verified")
     a.apply("x", outcomes(), EVIDENCE, OPENED, SECRETARY, None)
@@ -171,6 +188,7 @@ def test_a_milestone_added_by_a_plan_change_must_be_met_too() -> None:
 
 
 # -- 公示 and the public's feedback --------------------------------------------------------------
+
 
 def test_no_notice_opens_before_the_branch_applies() -> None:
     with pytest.raises(InvalidTransition, match="has not applied"):
@@ -218,6 +236,7 @@ def test_only_objections_are_answered_and_only_once() -> None:
 
 # -- the panel --------------------------------------------------------------------------------
 
+
 def test_a_panelist_from_the_projects_own_branch_is_refused() -> None:
     conflicted = [*PANEL, {"id": "m-002", "name": "刘莉", "department": "fgw", "branch": "fgw-b1"}]
     with pytest.raises(InvalidTransition, match=r"conflict of interest \(回避\): 刘莉 \(m-002\)"):
@@ -243,14 +262,20 @@ def test_scores_cover_every_criterion_of_the_rubric_in_its_range() -> None:
 def test_a_score_records_its_rubric_version_and_weighted_total() -> None:
     a = in_notice()
     a.appoint_panel(PANEL, RUBRIC.version, ORGANISER, None)
-    given = {"target_achievement": 100, "innovation": 80, "main_work_effect": 90, "member_participation": 70,
-             "public_response": 60}
+    given = {
+        "target_achievement": 100,
+        "innovation": 80,
+        "main_work_effect": 90,
+        "member_participation": 70,
+        "public_response": 60,
+    }
     a.score("p-1", given, "扎实", RUBRIC, OPENED, {}, None)
     assert a.scores["p-1"]["rubric"] == "2026-v1"
     assert a.scores["p-1"]["weighted"] == 85.0  # (3000 + 1600 + 2250 + 1050 + 600) / 100
 
 
 # -- 验收结论 -------------------------------------------------------------------------------------
+
 
 def test_no_grade_before_the_notice_has_run_its_period() -> None:
     a = scored(in_notice(), flat(95), flat(95), flat(95))
@@ -266,7 +291,7 @@ def test_no_grade_until_every_panelist_has_scored() -> None:
 
 def test_no_grade_while_an_objection_is_unanswered() -> None:
     a = scored(closed(("objection", "材料不实")), flat(70), flat(70), flat(70))
-    with pytest.raises(InvalidTransition, match="objections .* must be answered by the branch before the grade: f1"):
+    with pytest.raises(InvalidTransition, match=r"objections .* must be answered by the branch before the grade: f1"):
         a.conclude(RUBRIC, CLOSES, ORGANISER, None)
     a.answer_objection("f1", "已核实并补充材料", CLOSES, SECRETARY, None)
     a.conclude(RUBRIC, CLOSES, ORGANISER, None)
@@ -280,10 +305,19 @@ def test_no_grade_while_a_rectification_is_open() -> None:
         a.conclude(RUBRIC, CLOSES, ORGANISER, None)
 
 
-@pytest.mark.parametrize(("mean", "grade"), [
-    ("100", "excellent"), ("90.00", "excellent"), ("89.99", "good"), ("80", "good"), ("79.99", "pass"),
-    ("60", "pass"), ("59.99", "fail"), ("0", "fail"),
-])
+@pytest.mark.parametrize(
+    ("mean", "grade"),
+    [
+        ("100", "excellent"),
+        ("90.00", "excellent"),
+        ("89.99", "good"),
+        ("80", "good"),
+        ("79.99", "pass"),
+        ("60", "pass"),
+        ("59.99", "fail"),
+        ("0", "fail"),
+    ],
+)
 def test_the_grade_follows_the_published_thresholds(mean: str, grade: str) -> None:
     assert RUBRIC.grade(Decimal(mean)).grade == grade
 
@@ -306,10 +340,11 @@ def test_the_arithmetic_is_exact_and_rounds_half_up() -> None:
 
 # -- honours ----------------------------------------------------------------------------------
 
+
 def test_only_excellent_projects_go_into_the_casebook_or_become_brands() -> None:
     good = scored(closed(), flat(85), flat(85), flat(85))
     good.conclude(RUBRIC, CLOSES, ORGANISER, None)
-    with pytest.raises(InvalidTransition, match="only projects graded 优秀 .* this one is graded 良好"):
+    with pytest.raises(InvalidTransition, match=r"only projects graded 优秀 .* this one is graded 良好"):
         good.select_for_casebook(ORGANISER, None)
     with pytest.raises(InvalidTransition, match="only projects graded 优秀"):
         good.designate_brand("红色驿站", ORGANISER, None)
@@ -344,6 +379,7 @@ def test_replaying_the_history_rebuilds_the_acceptance() -> None:
 
 # -- the application: who may do what, on the programme's clock --------------------------------
 
+
 class Clock:
     kind = "test"
 
@@ -358,8 +394,9 @@ def app_with_a_notice() -> tuple[AcceptanceApplication, Clock, str]:
     clock = Clock(OPENED)
     app = AcceptanceApplication({"PERSISTENCE_MODULE": "eventsourcing.popo"}, organisers={"org-1"}, clock=clock)
     pid = str(uuid.uuid4())
-    app.file_project("fgw", "fgw-b1", pid, str(uuid.uuid4()), 2026, "party_building", "红色领航", "目标", TARGETS,
-                     {}, FILING, "e1")
+    app.file_project(
+        "fgw", "fgw-b1", pid, str(uuid.uuid4()), 2026, "party_building", "红色领航", "目标", TARGETS, {}, FILING, "e1"
+    )
     app.approve_project(pid, "fgw-2026-1", "红色领航", PLAN, FILING, "e2")
     for mid in ("m1", "m2"):
         app.milestone_met(pid, mid, "2026-06-01", {}, SECRETARY, f"e-{mid}")
@@ -415,8 +452,9 @@ def test_events_about_a_project_not_yet_approved_here_wait() -> None:
     with pytest.raises(Awaiting, match="project:"):
         app.milestone_met(str(uuid.uuid4()), "m1", "2026-06-01", {}, SECRETARY, "e")
     pid = str(uuid.uuid4())
-    app.file_project("fgw", "fgw-b1", pid, str(uuid.uuid4()), 2026, "party_building", "t", "g", TARGETS, {},
-                     FILING, "e1")
+    app.file_project(
+        "fgw", "fgw-b1", pid, str(uuid.uuid4()), 2026, "party_building", "t", "g", TARGETS, {}, FILING, "e1"
+    )
     with pytest.raises(Awaiting, match="approval:"):
         app.rectification_ordered(pid, "r1", "m1", "2026-12-01", {}, "e2")
     app.approve_project(pid, "fgw-2026-1", "t", PLAN, FILING, "e3")
@@ -434,6 +472,10 @@ def test_a_panelist_known_to_the_registry_is_placed_in_their_branch() -> None:
     with pytest.raises(InvalidTransition, match=r"conflict of interest \(回避\): 刘莉 \(m-002\)"):
         app.appoint_panel(Principal("org-1", Role.PANELIST), uuid.UUID(pid), a.version, members, None)
     with pytest.raises(InvalidInput, match="m-002 is registered in branch fgw-b1 of fgw, not zwb-b5 of zwb"):
-        app.appoint_panel(Principal("org-1", Role.PANELIST), uuid.UUID(pid), a.version,
-                          [*PANEL[:2], {"id": "m-002", "name": "刘莉", "department": "zwb", "branch": "zwb-b5"}],
-                          None)
+        app.appoint_panel(
+            Principal("org-1", Role.PANELIST),
+            uuid.UUID(pid),
+            a.version,
+            [*PANEL[:2], {"id": "m-002", "name": "刘莉", "department": "zwb", "branch": "zwb-b5"}],
+            None,
+        )

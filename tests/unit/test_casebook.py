@@ -15,14 +15,32 @@ BOLD = "<b>加粗</b>"
 
 def case(title: str, direction: str, **overrides: Any) -> dict[str, Any]:
     entry = {
-        "project_id": "0b8e6c3e-2f0a-4f59-9c1e-1d2a3b4c5d6e", "title": title, "year": 2026, "direction": direction,
-        "record_no": "fgw-2026-0b8e6c3e", "department": "fgw", "department_name": "市发改委", "branch": "fgw-b1",
-        "branch_name": "第一党支部", "goal": f"目标 {SCRIPT}", "summary": f"做法 {BOLD} & 更多",
+        "project_id": "0b8e6c3e-2f0a-4f59-9c1e-1d2a3b4c5d6e",
+        "title": title,
+        "year": 2026,
+        "direction": direction,
+        "record_no": "fgw-2026-0b8e6c3e",
+        "department": "fgw",
+        "department_name": "市发改委",
+        "branch": "fgw-b1",
+        "branch_name": "第一党支部",
+        "goal": f"目标 {SCRIPT}",
+        "summary": f"做法 {BOLD} & 更多",
         "outcomes": [{"target": f"群众满意率≥95% {BOLD}", "result": f"达到98% {SCRIPT}"}],
-        "grade": "excellent", "grade_label": "优秀", "score": 95.5, "rubric": "2026-v1",
+        "grade": "excellent",
+        "grade_label": "优秀",
+        "score": 95.5,
+        "rubric": "2026-v1",
         "brand": f"红色驿站 {BOLD}",
-        "commendations": [{"level": "provincial", "level_label": "省级", "issuer": f"省委组织部 {SCRIPT}",
-                           "title": "先进基层党组织", "awarded_on": "2026-12-01"}],
+        "commendations": [
+            {
+                "level": "provincial",
+                "level_label": "省级",
+                "issuer": f"省委组织部 {SCRIPT}",
+                "title": "先进基层党组织",
+                "awarded_on": "2026-12-01",
+            }
+        ],
         "audit_trail": "http://projection.example/projects/0b8e6c3e-2f0a-4f59-9c1e-1d2a3b4c5d6e/audit-trail",
     }
     return entry | overrides
@@ -58,7 +76,11 @@ def test_the_pdf_casebook_renders_markup_as_text() -> None:
 
 
 def test_a_pdf_survives_text_that_looks_like_broken_markup() -> None:
-    nasty = case("<para><font name='x'>", "work_upgrade", summary="</para>&amp;<br/><unknown attr='1'>",
-                 goal="<a href=\"javascript:alert(1)\">x</a>")
+    nasty = case(
+        "<para><font name='x'>",
+        "work_upgrade",
+        summary="</para>&amp;<br/><unknown attr='1'>",
+        goal='<a href="javascript:alert(1)">x</a>',
+    )
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(render_pdf(2026, [nasty]))).pages)
     assert "<para><font name='x'>" in text and "</para>&amp;<br/>" in text

@@ -12,8 +12,9 @@ import pytest
 import typer
 import yaml
 
+from deploy import load_organisation
 from deploy.grafana import provision
-from shared.config import ServiceSettings
+from shared.config import CommonSettings, ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
@@ -62,6 +63,29 @@ def database_of(dsn: str) -> str:
     return dsn.rsplit("/", 1)[1].split("?")[0]
 
 
+def metrics_port(service: dict[str, Any]) -> int:
+    """Where a Vanguard process serves /metrics: a relay or a consumer on its own port, an API on its port."""
+    env, module = environment(service), module_of(service) or ""
+    if module.endswith(".relay"):
+        return int(env["VANGUARD_RELAY_METRICS_PORT"])
+    if module.endswith(".consumer"):
+        return int(env["VANGUARD_CONSUMER_METRICS_PORT"])
+    return int(env["VANGUARD_PORT"])
+
+
+def host_ports(service: dict[str, Any]) -> dict[int, int]:
+    """Published ports as {host port: container port}."""
+    published = {}
+    for mapping in service.get("ports") or []:
+        host, container = str(mapping).rsplit(":", 1)
+        published[int(host.rsplit(":", 1)[-1])] = int(container)
+    return published
+
+
+# Tools of ours that are not services: the VANGUARD_* variables each reads (as the services read them).
+TOOL_VARIABLES = {"deploy.load_organisation": {"VANGUARD_JWT_SECRET"}}
+
+
 def test_the_whole_set_is_composed() -> None:
     assert {
         "kafka",
@@ -70,6 +94,16 @@ def test_the_whole_set_is_composed() -> None:
         "filing-fgw-relay",
         "filing-zwb",
         "filing-zwb-relay",
+        "organisation-loader",
+        "tasking-fgw",
+        "tasking-fgw-relay",
+        "tasking-fgw-consumer",
+        "tasking-zwb",
+        "tasking-zwb-relay",
+        "tasking-zwb-consumer",
+        "inspection",
+        "inspection-relay",
+        "inspection-consumer",
         "projection",
         "prometheus",
         "grafana",
@@ -98,7 +132,19 @@ def test_every_vanguard_variable_is_a_field_of_the_settings_the_process_reads(na
 def test_non_vanguard_services_set_no_vanguard_variables() -> None:
     for name, service in SERVICES.items():
         if name not in vanguard_services():
-            assert not [key for key in environment(service) if key.startswith("VANGUARD_")], name
+            allowed = TOOL_VARIABLES.get(module_of(service) or "", set())
+            assert not [key for key in environment(service) if key.startswith("VANGUARD_") and key not in allowed], name
+
+
+def test_every_process_that_mints_or_verifies_tokens_shares_one_secret() -> None:
+    secrets = {
+        name: environment(service)["VANGUARD_JWT_SECRET"]
+        for name, service in SERVICES.items()
+        if "VANGUARD_JWT_SECRET" in environment(service)
+    }
+    assert set(vanguard_services()) | {"organisation-loader"} <= set(secrets)
+    assert len(set(secrets.values())) == 1, secrets
+    assert set(secrets.values()) == {CommonSettings.model_fields["jwt_secret"].default}
 
 
 @pytest.mark.parametrize("department", ["fgw", "zwb"])
@@ -112,6 +158,97 @@ def test_each_department_runs_its_own_filing_instance_and_relay_on_its_own_datab
     for shared_setting in ("VANGUARD_INSTANCE", "VANGUARD_DATABASE_DSN", "VANGUARD_KAFKA_BOOTSTRAP"):
         assert relay_env[shared_setting] == env[shared_setting], f"the relay must read its instance's {shared_setting}"
     assert int(relay_env["VANGUARD_RELAY_METRICS_PORT"]) > 0
+
+
+@pytest.mark.parametrize(("department", "host_port"), [("fgw", 8201), ("zwb", 8202)])
+def test_each_department_runs_its_own_tasking_instance_relay_and_consumer_on_its_own_database(
+    department: str, host_port: int
+) -> None:
+    api = SERVICES[f"tasking-{department}"]
+    relay, consumer = SERVICES[f"tasking-{department}-relay"], SERVICES[f"tasking-{department}-consumer"]
+    assert module_of(api) == "services.tasking"
+    assert module_of(relay) == "services.tasking.relay"
+    assert module_of(consumer) == "services.tasking.consumer"
+    env = environment(api)
+    assert env["VANGUARD_DEPARTMENTS"] == env["VANGUARD_INSTANCE"] == department
+    assert database_of(env["VANGUARD_DATABASE_DSN"]) == f"tasking_{department}"
+    assert host_ports(api) == {host_port: int(env["VANGUARD_PORT"])}
+    for process in (relay, consumer):
+        for setting in (
+            "VANGUARD_INSTANCE",
+            "VANGUARD_DEPARTMENTS",
+            "VANGUARD_DATABASE_DSN",
+            "VANGUARD_KAFKA_BOOTSTRAP",
+        ):
+            assert environment(process)[setting] == env[setting], f"relay and consumer read the instance's {setting}"
+        assert not process.get("ports"), "relays and consumers serve no API"
+    ports = {metrics_port(api), metrics_port(relay), metrics_port(consumer)}
+    assert len(ports) == 3 and 0 not in ports, "each process serves /metrics on a port of its own"
+    for process in (relay, consumer):
+        assert process["depends_on"][f"tasking-{department}"] == {"condition": "service_healthy"}
+
+
+def test_one_inspection_service_serves_every_department_with_its_relay_and_consumer() -> None:
+    api, relay, consumer = SERVICES["inspection"], SERVICES["inspection-relay"], SERVICES["inspection-consumer"]
+    assert module_of(api) == "services.inspection"
+    assert module_of(relay) == "services.inspection.relay"
+    assert module_of(consumer) == "services.inspection.consumer"  # the scheduler runs inside it
+    env = environment(api)
+    assert database_of(env["VANGUARD_DATABASE_DSN"]) == "inspection"
+    assert host_ports(api) == {8301: 8301} and env["VANGUARD_PORT"] == "8301"
+    for process in (relay, consumer):
+        assert environment(process) == env
+    ports = {metrics_port(api), metrics_port(relay), metrics_port(consumer)}
+    assert len(ports) == 3 and 0 not in ports
+    assert not [
+        name
+        for name in SERVICES
+        if name.startswith("inspection-") and name not in {"inspection-relay", "inspection-consumer"}
+    ]
+
+
+def test_the_projection_listens_on_8400() -> None:
+    env = environment(SERVICES["projection"])
+    assert env["VANGUARD_PORT"] == "8400" and host_ports(SERVICES["projection"]) == {8400: 8400}
+    assert "127.0.0.1:8400/health" in " ".join(SERVICES["projection"]["healthcheck"]["test"])
+
+
+def test_every_api_is_published_on_a_host_port_of_its_own_and_health_checked_on_its_port() -> None:
+    published: dict[int, str] = {}
+    for name, (service, _) in vanguard_services().items():
+        for host, container in host_ports(service).items():
+            assert host not in published, f"{name} and {published[host]} both publish {host}"
+            published[host] = name
+            assert container == int(environment(service)["VANGUARD_PORT"]), name
+        if "healthcheck" in service:
+            assert f"127.0.0.1:{environment(service)['VANGUARD_PORT']}/health" in " ".join(
+                service["healthcheck"]["test"]
+            )
+    assert {8101, 8102, 8201, 8202, 8301, 8400} <= set(published)
+
+
+def test_the_organisation_loader_sends_each_department_of_the_registry_to_its_filing_instance(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    job = SERVICES["organisation-loader"]
+    command = job["command"]
+    assert command[:3] == ["python", "-m", "deploy.load_organisation"]
+    monkeypatch.setenv("VANGUARD_JWT_SECRET", environment(job)["VANGUARD_JWT_SECRET"])
+    params = typer.main.get_command(load_organisation.app).make_context("load_organisation", command[3:]).params
+    registry = load_organisation.parse_registry((ROOT / params["file"]).read_text(encoding="utf-8"))
+    targets = load_organisation.parse_targets(params["filing"])
+    assert set(targets) == {d["code"] for d in registry}, "every department of the registry, and only those"
+    for code, url in targets.items():
+        host, port = url.removeprefix("http://").split(":")
+        filing = SERVICES[host]
+        assert module_of(filing) == "services.filing", f"{code} goes to {host}, which is not a filing instance"
+        env = environment(filing)
+        assert env["VANGUARD_DEPARTMENTS"] == code, f"{host} does not serve {code}"
+        assert int(port) == int(env["VANGUARD_PORT"])
+        assert job["depends_on"][host] == {"condition": "service_healthy"}
+        assert "healthcheck" in filing
+    assert params["jwt_secret"] == environment(SERVICES["filing-fgw"])["VANGUARD_JWT_SECRET"]
+    assert job["restart"] == "on-failure", "a one-shot job: retried on failure, never restarted once done"
 
 
 def test_every_service_database_is_created_by_the_init_script() -> None:
@@ -145,10 +282,9 @@ def test_prometheus_scrapes_only_compose_services_on_the_ports_they_serve_metric
     for job, host, port in scrape_targets():
         assert host in SERVICES, f"job {job} scrapes {host}, which docker-compose.yml does not define"
         if host in ours:
-            env = environment(ours[host][0])
-            relay = module_of(SERVICES[host]) == "services.filing.relay"
-            expected = env["VANGUARD_RELAY_METRICS_PORT"] if relay else env["VANGUARD_PORT"]
-            assert int(port) == int(expected), f"{host} serves metrics on {expected}, Prometheus asks {port}"
+            expected = metrics_port(ours[host][0])
+            assert expected > 0, f"{host} serves no /metrics (its metrics port is 0)"
+            assert int(port) == expected, f"{host} serves metrics on {expected}, Prometheus asks {port}"
 
 
 def test_prometheus_scrapes_every_vanguard_process() -> None:
@@ -158,9 +294,10 @@ def test_prometheus_scrapes_every_vanguard_process() -> None:
 
 
 def test_one_image_built_from_the_dockerfile_runs_every_vanguard_process() -> None:
-    images = {SERVICES[name]["image"] for name in [*vanguard_services(), "grafana-provision"]}
+    ours = [*vanguard_services(), "grafana-provision", "organisation-loader"]
+    images = {SERVICES[name]["image"] for name in ours}
     assert len(images) == 1
-    for name in [*vanguard_services(), "grafana-provision"]:
+    for name in ours:
         assert SERVICES[name]["build"] == {"context": ".", "dockerfile": "deploy/Dockerfile"}, name
     dockerfile = (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8")
     assert re.search(r"^FROM python:3\.11-slim$", dockerfile, re.MULTILINE)
