@@ -51,6 +51,13 @@ class StaleVersion(VanguardError):
     code = "stale_version"
 
 
+class Busy(VanguardError):
+    """Too many concurrent changes to one aggregate: retrying later will work."""
+
+    status = 503
+    code = "busy"
+
+
 class NotServed(VanguardError):
     """This service instance does not serve the department named in the command."""
 

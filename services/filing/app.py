@@ -7,12 +7,12 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from services.filing.domain import Project, Topic
-from shared.index import LiveIndex
 from services.filing.organisation import Department, department_id
 from shared.application import VanguardApplication, committee, secretary
 from shared.auth import Principal, Role
 from shared.domain import VanguardAggregate, derived_id
 from shared.errors import Forbidden
+from shared.index import LiveIndex
 
 
 class FilingApplication(VanguardApplication):
@@ -185,9 +185,12 @@ class FilingApplication(VanguardApplication):
     ) -> dict[str, int]:
         """Register departments, branches and members; what is already registered is kept."""
         who.require_role(Role.ADMIN)
+        for entry in departments:  # all or nothing: check every department before recording any
+            self.served(str(entry["code"]))
         counts = {"departments": 0, "branches": 0, "members": 0}
+        changed = []
         for entry in departments:
-            code = self.served(str(entry["code"]))
+            code = str(entry["code"])
             department = self.find(Department, department_id(code))
             if department is None:
                 department = Department.register(code, str(entry["name"]), who.as_actor(), request_id)
@@ -209,7 +212,8 @@ class FilingApplication(VanguardApplication):
                             branch["code"], member["id"], member["name"], who.as_actor(), request_id
                         )
                         counts["members"] += 1
-            self.record(department)
+            changed.append(department)
+        self.record(*changed)
         return counts
 
     # -- the mechanics every command shares ---------------------------------------------------

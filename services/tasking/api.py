@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote, unquote
 from uuid import UUID
 
 import asyncpg
@@ -159,7 +160,8 @@ async def upload_evidence(
     who.require_role(Role.MEMBER, Role.SECRETARY)
     content = await request.body()
     async with pool.acquire() as conn:
-        return await files.store(conn, content, x_filename, content_type, who.subject)
+        # X-Filename may be percent-encoded UTF-8 (HTTP headers are Latin-1): 走访记录.txt
+        return await files.store(conn, content, unquote(x_filename), content_type, who)
 
 
 @router.get("/evidence/{sha256}", tags=["evidence"])
@@ -167,12 +169,13 @@ async def download_evidence(sha256: str, pool: Pool, who: CurrentPrincipal) -> R
     """A file of evidence by its SHA-256."""
     async with pool.acquire() as conn:
         row = await files.fetch(conn, sha256)
-    if row is None:
-        raise NotFound(f"no evidence file with SHA-256 {sha256}")
+    if row is None or not who.may_read(row["department"], row["branch"]):
+        raise NotFound(f"no evidence file with SHA-256 {sha256} that you may read")
+    disposition = f"attachment; filename*=UTF-8''{quote(row['name'])}"
     return Response(
         row["content"],
         media_type=row["media_type"],
-        headers={"Content-Disposition": "attachment", "X-Content-Type-Options": "nosniff"},
+        headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"},
     )
 
 

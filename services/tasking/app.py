@@ -13,7 +13,7 @@ from services.tasking.domain import Roster, Task, TaskBoard, board_id, rollup, r
 from shared.application import VanguardApplication, secretary
 from shared.auth import Principal, Role
 from shared.domain import VanguardAggregate, derived_id
-from shared.errors import Forbidden, InvalidInput, NotFound
+from shared.errors import Busy, Forbidden, InvalidInput, InvalidTransition, NotFound
 
 
 class TaskingApplication(VanguardApplication):
@@ -75,6 +75,7 @@ class TaskingApplication(VanguardApplication):
         assignee: str,
         request_id: str | None,
     ) -> Task:
+        self.served(who.department)
         board = self._board(project_id)
         self.served(board.department)
         secretary(who)(board)
@@ -103,7 +104,7 @@ class TaskingApplication(VanguardApplication):
                 if task_id and (existing := self.find(Task, task_id)):
                     return existing
                 board = self._board(project_id)
-        raise Forbidden("the task board is too busy; try again")
+        raise Busy("the task board changed five times while this task was added; send it again")
 
     def assign_task(
         self, who: Principal, task_id: UUID, expected_version: int, assignee: str, request_id: str | None
@@ -155,7 +156,7 @@ class TaskingApplication(VanguardApplication):
             expected_version,
             request_id,
             secretary(who),
-            lambda t: self._open(t) and t.reopen(reason, who.as_actor(), request_id),
+            lambda t: self._unmet(t) and t.reopen(reason, who.as_actor(), request_id),
         )
 
     def cancel_task(
@@ -167,7 +168,7 @@ class TaskingApplication(VanguardApplication):
             expected_version,
             request_id,
             secretary(who),
-            lambda t: t.cancel(reason, who.as_actor(), request_id),
+            lambda t: self._unmet(t) and t.cancel(reason, who.as_actor(), request_id),
         )
 
     def declare_milestone_met(
@@ -184,6 +185,7 @@ class TaskingApplication(VanguardApplication):
             tasks = [self.get(Task, UUID(t)) for t in board.tasks_of(milestone_id)]
             board.declare_met(milestone_id, deliverable, met_on, tasks, who.as_actor(), request_id)
 
+        self._board(project_id)  # a project without a board: "not approved", not a bare 404
         return self.update(TaskBoard, board_id(str(project_id)), expected_version, request_id, secretary(who), act)
 
     # -- queries ----------------------------------------------------------------------------------
@@ -215,6 +217,14 @@ class TaskingApplication(VanguardApplication):
 
     def _open(self, task: Task) -> bool:
         self._board(UUID(task.project_id)).require_open()
+        return True
+
+    def _unmet(self, task: Task) -> bool:
+        """A task of a milestone already met stays as it was: the milestone was declared on it."""
+        board = self._board(UUID(task.project_id))
+        board.require_open()
+        if task.milestone_id in board.met:
+            raise InvalidTransition(f"milestone '{task.milestone_id}' is already met; its tasks can no longer change")
         return True
 
     def _member_name(self, board: TaskBoard, member_id: str) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 
+from shared.auth import Principal
 from shared.errors import InvalidInput
 
 MAX_FILE_BYTES = 900_000  # under the API's 1 MB body ceiling
@@ -19,26 +20,30 @@ CREATE TABLE IF NOT EXISTS evidence_files (
     size integer NOT NULL,
     content bytea NOT NULL,
     uploaded_by text NOT NULL,
+    department text NOT NULL,
+    branch text,
     uploaded_at timestamptz NOT NULL DEFAULT now()
 )
 """
 
 
-async def store(conn: asyncpg.Connection, content: bytes, name: str, media_type: str, who: str) -> dict[str, Any]:
+async def store(conn: asyncpg.Connection, content: bytes, name: str, media_type: str, who: Principal) -> dict[str, Any]:
     if not content:
         raise InvalidInput("the file is empty")
     if len(content) > MAX_FILE_BYTES:
         raise InvalidInput(f"the file is {len(content)} bytes; at most {MAX_FILE_BYTES} allowed")
     digest = hashlib.sha256(content).hexdigest()
     await conn.execute(
-        "INSERT INTO evidence_files (sha256, name, media_type, size, content, uploaded_by) "
-        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sha256) DO NOTHING",
+        "INSERT INTO evidence_files (sha256, name, media_type, size, content, uploaded_by, department, branch) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (sha256) DO NOTHING",
         digest,
         name,
         media_type,
         len(content),
         content,
-        who,
+        who.subject,
+        who.department or "",
+        who.branch,
     )
     return {"kind": "file", "sha256": digest, "name": name, "size": len(content), "media_type": media_type}
 
@@ -62,4 +67,6 @@ async def resolve(conn: asyncpg.Connection, items: list[dict[str, Any]]) -> list
 
 
 async def fetch(conn: asyncpg.Connection, sha256: str) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT name, media_type, content FROM evidence_files WHERE sha256 = $1", sha256)
+    return await conn.fetchrow(
+        "SELECT name, media_type, content, department, branch FROM evidence_files WHERE sha256 = $1", sha256
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -121,6 +122,11 @@ def test_an_approved_project_is_tasked_to_named_members_who_report_and_complete(
     assert met.status_code == 200, met.text
     m1 = met.json()["milestones"][0]
     assert (m1["met"]["met_on"], m1["tasks"], m1["done"], m1["percent"]) == ("2026-03-20", 1, 1, 100)
+
+    frozen = httpx.post(
+        f"{t}/tasks/{task['id']}/reopen", headers=secretary(), json={"expected_version": 3, "reason": "返工"}
+    )
+    assert frozen.status_code == 409 and "already met" in frozen.json()["detail"]
 
     mine = httpx.get(f"{t}/members/m-001/tasks", headers=member("m-001")).json()
     assert [x["title"] for x in mine] == ["走访企业"]
