@@ -8,12 +8,12 @@ from uuid import UUID, uuid4
 
 from eventsourcing.persistence import IntegrityError
 
-from shared.index import LiveIndex
 from services.tasking.domain import Roster, Task, TaskBoard, board_id, rollup, roster_id
 from shared.application import VanguardApplication, secretary
 from shared.auth import Principal, Role
 from shared.domain import VanguardAggregate, derived_id
 from shared.errors import Busy, Forbidden, InvalidInput, InvalidTransition, NotFound
+from shared.index import LiveIndex
 
 
 class TaskingApplication(VanguardApplication):

@@ -5,6 +5,7 @@ on the way is refused with a clear error. Time moves by the manual clock, never 
 from __future__ import annotations
 
 import io
+import warnings
 from typing import Any
 
 import httpx
@@ -74,7 +75,9 @@ def test_two_projects_are_accepted_in_public_one_excellent_and_one_passed_after_
         ("inspection", "main"),
         ("acceptance", "main"),
     ):
-        ensure_topic(stack.kafka_bootstrap, topic_name(stack.topic_prefix, service, instance), 3)
+        with warnings.catch_warnings():  # kafka-python's admin client uses a deprecated importlib call
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ensure_topic(stack.kafka_bootstrap, topic_name(stack.topic_prefix, service, instance), 3)
     for process in (*filing_fgw, *filing_zwb, *tasking, *inspection, *acceptance, projection):
         process.start()
     f = {"fgw": stack.url(filing_fgw[0]), "zwb": stack.url(filing_zwb[0])}
