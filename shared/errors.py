@@ -51,6 +51,13 @@ class StaleVersion(VanguardError):
     code = "stale_version"
 
 
+class TooManyRequests(VanguardError):
+    """A client sent more than its share (e.g. public feedback per minute)."""
+
+    status = 429
+    code = "too_many_requests"
+
+
 class Busy(VanguardError):
     """Too many concurrent changes to one aggregate: retrying later will work."""
 

@@ -10,7 +10,7 @@ from shared.config import ServiceSettings
 
 
 class AcceptanceSettings(ServiceSettings):
-    port: int = 8401
+    port: int = 8501
     database_dsn: str = "postgresql://postgres@127.0.0.1:5432/vanguard_acceptance"
     timezone: str = "Asia/Shanghai"  # the programme's calendar: notices close at midnight here
     clock: Literal["system", "manual"] = "system"  # manual: time set by POST /admin/clock

@@ -6,7 +6,7 @@ import math
 
 import asyncpg
 
-from shared.errors import VanguardError
+from shared.errors import TooManyRequests
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback_rate (
@@ -15,11 +15,6 @@ CREATE TABLE IF NOT EXISTS feedback_rate (
 );
 CREATE INDEX IF NOT EXISTS feedback_rate_client_at ON feedback_rate (client, at);
 """
-
-
-class TooManyRequests(VanguardError):
-    status = 429
-    code = "too_many_requests"
 
 
 async def create_schema(conn: asyncpg.Connection) -> None:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from eventsourcing.persistence import IntegrityError
 
-from services.inspection.clock import Clock, ManualClock, SystemClock
+from shared.clock import Clock, ManualClock, SystemClock
 from services.inspection.domain import Supervision, supervision_id
 from shared.index import LiveIndex
 from services.inspection.vocabulary import DeadlineKind

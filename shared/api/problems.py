@@ -49,7 +49,10 @@ def _explain(error: dict[str, Any]) -> str:
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(VanguardError)
     async def domain_error(_: Request, exc: VanguardError) -> JSONResponse:
-        return problem(exc.status, exc.code, exc.message, **exc.details)
+        response = problem(exc.status, exc.code, exc.message, **exc.details)
+        if "retry_after_seconds" in exc.details:
+            response.headers["Retry-After"] = str(exc.details["retry_after_seconds"])
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import psycopg
 
+from shared.contracts import topic_name
 from shared.devstack.ports import free_port
 from shared.devstack.processes import ServiceProcess
+from shared.messaging import kafka
 
 
 @dataclass
@@ -57,6 +59,7 @@ class Stack:
             workers=workers,
             relay_metrics_port=free_port(),
         )
+        self._create_topic("filing", instance)
         api = self._process(f"filing-{instance}", "services.filing", env, port)
         relay = self._process(f"filing-{instance}-relay", "services.filing.relay", env, None)
         return api, relay
@@ -78,6 +81,17 @@ class Stack:
         """The inspection service (one for all departments): API, relay, consumer with its scheduler."""
         return self._domain_service("inspection", instance, "", port, workers, database, **settings)
 
+    def acceptance(
+        self,
+        instance: str = "main",
+        port: int | None = None,
+        workers: int = 1,
+        database: str | None = None,
+        **settings: object,
+    ) -> tuple[ServiceProcess, ServiceProcess, ServiceProcess]:
+        """The acceptance service (one for all departments): API, relay, consumer with its notice sealer."""
+        return self._domain_service("acceptance", instance, "", port, workers, database, **settings)
+
     def _domain_service(
         self,
         service: str,
@@ -89,6 +103,7 @@ class Stack:
         **settings: object,
     ) -> tuple[ServiceProcess, ServiceProcess, ServiceProcess]:
         dsn = self.database(database or f"{service}_{instance}")
+        self._create_topic(service, instance)
         port = port or free_port()
         env = self._env(
             instance=instance,
@@ -118,6 +133,11 @@ class Stack:
             group_id=group_id or f"{self.topic_prefix}.projection.{instance}",
         )
         return self._process(f"projection-{instance}", "services.projection", env, port)
+
+    def _create_topic(self, service: str, instance: str) -> None:
+        """Create a relay's topic before any consumer subscribes: a pattern subscriber that has to
+        rejoin its group for a topic created later sometimes stalls on the embedded broker."""
+        kafka.ensure_topic(self.kafka_bootstrap, topic_name(self.topic_prefix, service, instance), 3)
 
     def url(self, process: ServiceProcess) -> str:
         return f"http://127.0.0.1:{process.env['VANGUARD_PORT']}"

@@ -30,7 +30,8 @@ def main(
     data: Path = typer.Option(Path(".run"), help="folder for the embedded database and logs"),
     organisation: Path = typer.Option(Path("deploy/organisation.yaml"), help="registry to load (.yaml or .csv)"),
     base_port: int = typer.Option(
-        8100, help="filing from base+1, tasking from base+101, inspection base+201, projection base+300"),
+        8100, help="filing from base+1, tasking from base+101, inspection +201, projection +300, acceptance +401"
+    ),
 ) -> None:
     """Start PostgreSQL, the broker, a filing instance per department, their relays and the projection."""
     data = data.resolve()
@@ -62,6 +63,13 @@ def main(
         for process in inspection:
             process.start()
         projection = stack.projection(port=base_port + 300).start()  # 8400
+        acceptance = stack.acceptance(
+            port=base_port + 401,
+            projection_url=stack.url(projection),
+            organisers=os.environ.get("VANGUARD_ORGANISERS", ""),
+        )
+        for process in acceptance:
+            process.start()
         admin = {"Authorization": f"Bearer {TokenCodec(secret).mint(Principal('admin', Role.ADMIN))}"}
         for department, filing_api, _ in instances:
             httpx.post(
@@ -76,6 +84,7 @@ def main(
             table.add_row(f"tasking 任务到人 · {where}", stack.url(tasking_api))
         table.add_row("inspection 节点督查 (all departments)", stack.url(inspection[0]))
         table.add_row("projection (overviews, audit trails)", stack.url(projection))
+        table.add_row("acceptance 公开验收 (all departments; public pages need no token)", stack.url(acceptance[0]))
         table.add_row("PostgreSQL", pg_dsn)
         table.add_row("Kafka", bootstrap)
         console.print(table)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass
 
 import asyncpg
@@ -16,6 +17,7 @@ from shared.messaging.inbox import Inbox, decode
 from shared.observability import CONSUMER_ERRORS
 
 log = logging.getLogger("vanguard.consumer")
+UNASSIGNED_LIMIT_SECONDS = 45
 
 
 @dataclass
@@ -41,9 +43,16 @@ async def _consume(settings: ConsumerSettings, pool: asyncpg.Pool, inbox: Inbox,
     """Kafka offsets are only a hint: the inbox is the truth."""
     consumer = await asyncio.to_thread(kafka.consumer, settings.bootstrap, settings.group_id)
     consumer.subscribe(pattern=settings.pattern)
+    assigned_at = time.monotonic()
     try:
         while not stopping.is_set():
             polled = await asyncio.to_thread(consumer.poll, 100)
+            if consumer.assignment():
+                assigned_at = time.monotonic()
+            elif time.monotonic() - assigned_at > UNASSIGNED_LIMIT_SECONDS:
+                # A group join that never completes has been seen on the embedded broker when a
+                # matching topic appears late: start over with a fresh client.
+                raise RuntimeError(f"no partitions assigned for {UNASSIGNED_LIMIT_SECONDS} s; rejoining")
             if not polled:
                 continue
             envelopes: list[Envelope] = []

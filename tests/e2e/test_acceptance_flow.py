@@ -15,7 +15,6 @@ from pypdf import PdfReader
 from shared.auth import Role
 from shared.contracts import topic_name
 from shared.devstack.stack import Stack
-from shared.messaging.kafka import ensure_topic
 from tests.support import ORGANISATION, eventually, headers, milestones, project_body, token
 
 pytestmark = pytest.mark.e2e
@@ -47,6 +46,13 @@ def citizen(address: str) -> dict[str, str]:
     return {"X-Forwarded-For": address}
 
 
+def ensure_topic(bootstrap: str, topic: str, partitions: int) -> None:
+    with warnings.catch_warnings():  # kafka-python loads its protocol through deprecated importlib calls
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from shared.messaging import kafka
+    kafka.ensure_topic(bootstrap, topic, partitions)
+
+
 def test_two_projects_are_accepted_in_public_one_excellent_and_one_passed_after_an_objection(stack: Stack) -> None:
     filing_fgw, filing_zwb = stack.filing("fgw", "fgw"), stack.filing("zwb", "zwb")
     tasking = stack.tasking("main", "fgw,zwb")
@@ -75,9 +81,7 @@ def test_two_projects_are_accepted_in_public_one_excellent_and_one_passed_after_
         ("inspection", "main"),
         ("acceptance", "main"),
     ):
-        with warnings.catch_warnings():  # kafka-python's admin client uses a deprecated importlib call
-            warnings.simplefilter("ignore", DeprecationWarning)
-            ensure_topic(stack.kafka_bootstrap, topic_name(stack.topic_prefix, service, instance), 3)
+        ensure_topic(stack.kafka_bootstrap, topic_name(stack.topic_prefix, service, instance), 3)
     for process in (*filing_fgw, *filing_zwb, *tasking, *inspection, *acceptance, projection):
         process.start()
     f = {"fgw": stack.url(filing_fgw[0]), "zwb": stack.url(filing_zwb[0])}
