@@ -7,3 +7,4 @@ CREATE DATABASE tasking_fgw;
 CREATE DATABASE tasking_zwb;
 CREATE DATABASE inspection;
 CREATE DATABASE projection;
+CREATE DATABASE acceptance;
