@@ -21,6 +21,7 @@ class Stack:
     kafka_bootstrap: str
     jwt_secret: str = "vanguard-local-development-secret-change-me"
     topic_prefix: str = "vanguard"
+    database_prefix: str = ""  # tests give each stack databases of its own
     processes: list[ServiceProcess] = field(default_factory=list)
 
     def database(self, name: str) -> str:
@@ -49,7 +50,7 @@ class Stack:
         self, instance: str, departments: str, port: int | None = None, workers: int = 1, database: str | None = None
     ) -> tuple[ServiceProcess, ServiceProcess]:
         """A filing instance (its API and its relay), with a database of its own."""
-        dsn = self.database(database or f"filing_{instance}")
+        dsn = self.database(database or f"{self.database_prefix}filing_{instance}")
         port = port or free_port()
         env = self._env(
             instance=instance,
@@ -102,7 +103,7 @@ class Stack:
         database: str | None,
         **settings: object,
     ) -> tuple[ServiceProcess, ServiceProcess, ServiceProcess]:
-        dsn = self.database(database or f"{service}_{instance}")
+        dsn = self.database(database or f"{self.database_prefix}{service}_{instance}")
         self._create_topic(service, instance)
         port = port or free_port()
         env = self._env(
@@ -124,7 +125,7 @@ class Stack:
     def projection(
         self, instance: str = "main", port: int | None = None, group_id: str | None = None, database: str | None = None
     ) -> ServiceProcess:
-        dsn = self.database(database or f"projection_{instance}")
+        dsn = self.database(database or f"{self.database_prefix}projection_{instance}")
         port = port or free_port()
         env = self._env(
             instance=instance,

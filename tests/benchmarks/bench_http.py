@@ -87,20 +87,22 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = 10) -> None:
 
 @contextlib.contextmanager
 def interruptible() -> Iterator[None]:
-    """SIGTERM behaves like Ctrl-C, so `finally` blocks stop what we started."""
+    """SIGTERM and SIGINT raise KeyboardInterrupt (SIGINT even when inherited as ignored, as in a
+    background job), so `finally` blocks stop what we started."""
 
     def interrupt(*_: object) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def bench_folder(prefix: str) -> tempfile.TemporaryDirectory[str]:
-    folder = tempfile.TemporaryDirectory(prefix=prefix)
+    folder = tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True)
     # PostgreSQL runs as another user when we are root: it must reach its folder.
     os.chmod(folder.name, 0o755)
     return folder
@@ -466,6 +468,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
                         help="auto: measure both clients' ceiling on a trivial endpoint, drive with the faster")
     args = parser.parse_args([] if argv is None else argv)
 
+    from shared.devstack.broker import start_broker
     from shared.devstack.ports import free_port
     from shared.devstack.postgres import start_postgres
     from shared.devstack.stack import Stack
@@ -480,9 +483,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
                   f"{args.duration:g} s measured per row", flush=True)
             pg = start_postgres(folder / "pg", durable=True)
             processes.add(pg.stop)
-            # The filing API needs no broker (its relay is not on the command path and is not run
-            # here, so both servers do the same kind of work: HTTP in, database commit, HTTP out).
-            stack = Stack(folder / "stack", pg.dsn, "127.0.0.1:9")
+            # The stack creates each instance's topic, so a broker runs; the relay does not (it is
+            # not on the command path), so both servers do the same work: HTTP in, commit, HTTP out.
+            broker = start_broker(folder / "broker")
+            processes.add(broker.stop)
+            stack = Stack(folder / "stack", pg.dsn, broker.bootstrap)
             processes.add(stack.stop)
             bare_dsn = stack.database("bare")
             asyncio.run(create_bare_table(bare_dsn))

@@ -14,7 +14,7 @@ from shared.devstack.stack import Stack
 def stack(tmp_path: Path, pg_dsn: str, kafka_bootstrap: str, request: pytest.FixtureRequest) -> Iterator[Stack]:
     """A fresh stack whose topics and databases belong to this test alone."""
     prefix = f"t{abs(hash(request.node.nodeid)) % 10**8}"
-    stack = Stack(tmp_path / "stack", pg_dsn, kafka_bootstrap, topic_prefix=prefix)
+    stack = Stack(tmp_path / "stack", pg_dsn, kafka_bootstrap, topic_prefix=prefix, database_prefix=f"{prefix}_")
     try:
         yield stack
     finally:
