@@ -5,7 +5,10 @@ Run with `python -m tests.benchmarks.bench_http [--workers 1 2] [--duration 10] 
 Everything runs on this machine, on loopback: an embedded PostgreSQL (durable: fsync on), the
 filing API (`python -m services.filing`, uvicorn + uvloop + httptools, N workers) and a bare
 FastAPI app served with the same uvicorn settings and worker count, whose one endpoint does one
-asyncpg INSERT per request (pool of 10, like the filing event store's). The load generator is
+asyncpg INSERT per request (pool of 10 without asyncpg's per-release reset query, like the filing
+event store's). The broker runs (the stack creates the instance's topic) but the relay does not:
+it is not on the command path. Besides rates it reports each process tree's CPU time per request
+(from /proc), which stays meaningful when other work shares the two cores. The load generator is
 a separate process: a fixed number of keep-alive HTTP/1.1 connections, each sending its next
 request as soon as the previous one is answered (closed loop), for a fixed time after warm-up.
 Its own ceiling is measured first against a trivial endpoint, for both clients it has (raw
