@@ -16,10 +16,11 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from kafka import TopicPartition
+from kafka.partitioner.default import murmur2
 
 from shared.contracts import MARKER_KEY
 from shared.messaging import kafka
@@ -59,7 +60,9 @@ class Relay:
         self.position = 0
         self.marker: str | None = None
         self.marker_offset: int | None = None
-        self._last_check = 0.0
+        self._lost = False  # set by the broker watch, acted on by the publishing loop
+        self._wake = asyncio.Event()
+        self._probe: Any = None
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Publish until `stopping` is set, starting over with fresh clients after any failure."""
@@ -75,22 +78,51 @@ class Relay:
         s = self.settings
         conn = await asyncpg.connect(s.dsn)
         producer = None
+        watch = None
         try:
             await conn.execute(_SCHEMA)
             await self._load(conn)
+            channel = getattr(getattr(self.recorder, "events_sql", None), "channel", None)
+            if channel:  # the event store NOTIFYs on every insert: publish at once instead of polling
+                await conn.add_listener(channel, lambda *_: self._wake.set())
             await asyncio.to_thread(kafka.ensure_topic, s.bootstrap, s.topic, s.partitions)
             producer = await asyncio.to_thread(kafka.producer, s.bootstrap)
-            self._last_check = 0.0
+            if self.marker is None:
+                await self._recover(conn, producer)
+            watch = asyncio.create_task(self._watch_broker(stopping))
             while not stopping.is_set():
-                if time.monotonic() - self._last_check > s.check_every_seconds:
-                    await self._check_broker(conn, producer)
+                if watch.done():
+                    watch.result()  # the watch failed: start over
+                if self._lost:
+                    log.warning("broker lost %s (marker gone): republishing from the start", s.topic)
+                    await self._recover(conn, producer)
+                self._wake.clear()
                 if not await self._publish_batch(conn, producer):
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stopping.wait(), s.idle_poll_seconds)
+                        await asyncio.wait_for(self._wake.wait(), s.idle_poll_seconds if not channel else 0.5)
         finally:
+            if watch is not None:
+                watch.cancel()
             if producer is not None:
                 await asyncio.to_thread(producer.close, 5)
+            if self._probe is not None:
+                await asyncio.to_thread(self._probe.close)
+                self._probe = None
             await conn.close()
+
+    async def _watch_broker(self, stopping: asyncio.Event) -> None:
+        """Every few seconds, beside the publishing, check the broker still holds our marker."""
+        while not stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), self.settings.check_every_seconds)
+            if self._lost or stopping.is_set():
+                continue
+            checked = self.marker
+            if not await asyncio.to_thread(self._marker_present):
+                await asyncio.to_thread(self._close_probe)  # a fresh client must agree before we republish
+                if not await asyncio.to_thread(self._marker_present) and self.marker == checked:
+                    self._lost = True
+                    self._wake.set()
 
     async def _load(self, conn: asyncpg.Connection) -> None:
         row = await conn.fetchrow(
@@ -113,9 +145,10 @@ class Relay:
             futures = []
             for notification in page:
                 envelope = self.envelopes.envelope(notification)
+                key = envelope.aggregate_id.encode()
                 futures.append(
                     producer.send(  # type: ignore[attr-defined]
-                        self.settings.topic, key=envelope.aggregate_id.encode(), value=envelope.to_bytes()
+                        self.settings.topic, key=key, value=envelope.to_bytes(), partition=self._partition(key)
                     )
                 )
             producer.flush()  # type: ignore[attr-defined]
@@ -130,29 +163,22 @@ class Relay:
         RELAY_LAG.labels(self.envelopes.service, self.settings.topic).set(max(0, (maximum or 0) - self.position))
         return len(page)
 
-    async def _check_broker(self, conn: asyncpg.Connection, producer: object) -> None:
-        self._last_check = time.monotonic()
-        if self.marker is not None and await asyncio.to_thread(self._marker_present):
-            return
-        if self.marker is not None:
-            log.warning("broker lost %s (marker gone): republishing from the start", self.settings.topic)
+    async def _recover(self, conn: asyncpg.Connection, producer: object) -> None:
+        """Write a new marker and start publishing the whole log again."""
         await asyncio.to_thread(
             kafka.ensure_topic, self.settings.bootstrap, self.settings.topic, self.settings.partitions
         )
         marker = uuid.uuid4().hex
 
         def send_marker() -> int:
-            future = producer.send(
-                self.settings.topic,
-                key=MARKER_KEY,
-                value=marker.encode(),  # type: ignore[attr-defined]
-                partition=0,
+            future = producer.send(  # type: ignore[attr-defined]
+                self.settings.topic, key=MARKER_KEY, value=marker.encode(), partition=0
             )
             producer.flush()  # type: ignore[attr-defined]
             return int(future.get(timeout=10).offset)
 
         offset = await asyncio.to_thread(send_marker)
-        self.position, self.marker, self.marker_offset = 0, marker, offset
+        self.position, self.marker, self.marker_offset, self._lost = 0, marker, offset, False
         await conn.execute(
             "UPDATE relay_state SET position = 0, marker = $2, marker_offset = $3 WHERE topic = $1",
             self.settings.topic,
@@ -160,22 +186,26 @@ class Relay:
             offset,
         )
 
+    def _partition(self, key: bytes) -> int:
+        """Kafka's default hashing over the partitions we created: a topic the broker re-created by
+        itself (with its own partition count) still gets each aggregate on one known partition."""
+        return (murmur2(key) & 0x7FFFFFFF) % self.settings.partitions
+
+    def _close_probe(self) -> None:
+        if self._probe is not None:
+            self._probe.close()
+            self._probe = None
+
     def _marker_present(self) -> bool:
+        """Read the record at the marker's offset (one reused client; runs in a thread)."""
         partition = TopicPartition(self.settings.topic, 0)
-        probe = kafka.consumer(self.settings.bootstrap, None, fetch_max_wait_ms=50)
-        try:
-            if not probe.partitions_for_topic(self.settings.topic):
-                return False
-            probe.assign([partition])
-            probe.seek(partition, self.marker_offset or 0)
-            deadline = time.monotonic() + 3
-            while time.monotonic() < deadline:
-                for record in probe.poll(timeout_ms=200).get(partition, []):
-                    return (
-                        record.offset == self.marker_offset
-                        and record.key == MARKER_KEY
-                        and record.value == (self.marker or "").encode()
-                    )
-            return False
-        finally:
-            probe.close()
+        if self._probe is None:
+            self._probe = kafka.consumer(self.settings.bootstrap, None, fetch_max_wait_ms=50)
+            self._probe.assign([partition])
+        marker, offset = self.marker, self.marker_offset
+        self._probe.seek(partition, offset or 0)
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            for record in self._probe.poll(timeout_ms=200).get(partition, []):
+                return record.offset == offset and record.key == MARKER_KEY and record.value == (marker or "").encode()
+        return False
