@@ -28,7 +28,7 @@ def headers(
     return out
 
 
-def eventually(probe: Callable[[], T], timeout: float = 30, interval: float = 0.05, what: str = "condition") -> T:
+def eventually(probe: Callable[[], T], timeout: float = 60, interval: float = 0.05, what: str = "condition") -> T:
     """Poll until `probe` returns something truthy, or fail with its last value."""
     deadline = time.monotonic() + timeout
     last: Any = None

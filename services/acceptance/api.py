@@ -25,7 +25,7 @@ from shared.errors import InvalidInput
 from shared.messaging.feed import event_feed
 
 
-def get_app(request: Request) -> AcceptanceApplication:
+async def get_app(request: Request) -> AcceptanceApplication:
     return request.app.state.acceptance
 
 

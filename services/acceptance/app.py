@@ -20,9 +20,9 @@ from services.acceptance.domain import Acceptance, acceptance_id
 from services.acceptance.roster import Roster, roster_id
 from services.acceptance.rubric import Rubric, Rubrics
 from services.acceptance.vocabulary import AcceptanceState
-from shared.clock import Clock, ManualClock, SystemClock
 from shared.application import VanguardApplication, secretary, stale
 from shared.auth import Principal, Role
+from shared.clock import Clock, ManualClock, SystemClock
 from shared.errors import Forbidden, InvalidInput, InvalidTransition, NotFound, StaleVersion, VanguardError
 from shared.index import LiveIndex
 

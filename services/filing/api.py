@@ -18,7 +18,7 @@ from shared.errors import InvalidInput
 from shared.messaging.feed import event_feed
 
 
-def get_app(request: Request) -> FilingApplication:
+async def get_app(request: Request) -> FilingApplication:
     return request.app.state.filing
 
 

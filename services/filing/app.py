@@ -32,8 +32,7 @@ class FilingApplication(VanguardApplication):
         who.require_role(Role.COMMITTEE)
         department = self.served(who.department)
         topic_id = derived_id("topic", department, request_id) if request_id else None
-        if topic_id and (existing := self.find(Topic, topic_id)):
-            return existing
+        # No look-up first: a retried request collides on the derived id and create() answers it.
         topic = Topic.pose(
             department, year, direction, title, description, who.as_actor(), request_id, topic_id or uuid4()
         )

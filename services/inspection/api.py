@@ -17,7 +17,7 @@ from shared.errors import InvalidInput
 from shared.messaging.feed import event_feed
 
 
-def get_app(request: Request) -> InspectionApplication:
+async def get_app(request: Request) -> InspectionApplication:
     return request.app.state.inspection
 
 

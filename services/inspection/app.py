@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 
 from eventsourcing.persistence import IntegrityError
 
-from shared.clock import Clock, ManualClock, SystemClock
 from services.inspection.domain import Supervision, supervision_id
-from shared.index import LiveIndex
 from services.inspection.vocabulary import DeadlineKind
 from shared.application import VanguardApplication, secretary
 from shared.auth import Principal, Role
+from shared.clock import Clock, ManualClock, SystemClock
 from shared.errors import Forbidden, InvalidInput, InvalidTransition, NotFound, StaleVersion
+from shared.index import LiveIndex
 
 SCHEDULER = {"id": "inspection-scheduler", "role": "system"}
 _CONFLICT_RETRIES = 5

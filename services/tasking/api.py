@@ -19,7 +19,7 @@ from shared.errors import InvalidInput, NotFound
 from shared.messaging.feed import event_feed
 
 
-def get_app(request: Request) -> TaskingApplication:
+async def get_app(request: Request) -> TaskingApplication:
     return request.app.state.tasking
 
 

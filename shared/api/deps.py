@@ -10,13 +10,13 @@ from shared.auth import Principal
 from shared.errors import InvalidInput, NotAuthenticated
 
 
-def get_principal(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
+async def get_principal(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
     if not authorization or not authorization.lower().startswith("bearer "):
         raise NotAuthenticated("send 'Authorization: Bearer <token>'; mint one with ./vanguard token")
     return request.app.state.tokens.verify(authorization[7:].strip())
 
 
-def get_request_id(idempotency_key: Annotated[str | None, Header()] = None) -> str | None:
+async def get_request_id(idempotency_key: Annotated[str | None, Header()] = None) -> str | None:
     if idempotency_key is not None and not (0 < len(idempotency_key) <= 128):
         raise InvalidInput("the Idempotency-Key header must be 1–128 characters")
     return idempotency_key

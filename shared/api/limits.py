@@ -5,6 +5,8 @@ from __future__ import annotations
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.api.problems import problem
+
 MAX_BODY_BYTES = 1_000_000
 
 
@@ -20,6 +22,11 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.limit:  # refused before reading a byte of it
+            response = problem(413, "body_too_large", str(too_large(int(length)).detail))
+            await response(scope, receive, send)
             return
         received = 0
 

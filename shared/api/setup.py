@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 
-from shared.api.limits import MAX_BODY_BYTES, BodyLimit, too_large
-from shared.api.problems import install_problem_handlers, problem
+from shared.api.limits import BodyLimit
+from shared.api.measure import Measure
+from shared.api.problems import install_problem_handlers
 from shared.auth import TokenCodec
-from shared.observability import COMMANDS, HTTP_LATENCY, HTTP_REQUESTS
-
-_COMMAND_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-def _outcome(status: int) -> str:
-    if status < 400:
-        return "ok"
-    if status == 409:
-        return "conflict"
-    return "refused" if status < 500 else "error"
 
 
 def _registry() -> CollectorRegistry:
@@ -42,21 +30,7 @@ def create_service_app(service: str, instance: str, jwt_secret: str, **kwargs: A
     app.state.instance = instance
     install_problem_handlers(app)
     app.add_middleware(BodyLimit)
-
-    @app.middleware("http")
-    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            return problem(413, "body_too_large", too_large(length).detail)
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        HTTP_LATENCY.labels(service, request.method, path).observe(time.perf_counter() - started)
-        HTTP_REQUESTS.labels(service, request.method, path, str(response.status_code)).inc()
-        if request.method in _COMMAND_METHODS:
-            COMMANDS.labels(service, path, _outcome(response.status_code)).inc()
-        return response
+    app.add_middleware(Measure, service=service)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:

@@ -1,0 +1,48 @@
+"""Request metrics as a plain ASGI middleware (the decorator kind costs a quarter of a request)."""
+
+from __future__ import annotations
+
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.observability import COMMANDS, HTTP_LATENCY, HTTP_REQUESTS
+
+_COMMAND_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def outcome(status: int) -> str:
+    if status < 400:
+        return "ok"
+    if status == 409:
+        return "conflict"
+    return "refused" if status < 500 else "error"
+
+
+class Measure:
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def sent(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sent)
+        finally:
+            method = scope["method"]
+            path = getattr(scope.get("route"), "path", "unmatched")
+            HTTP_LATENCY.labels(self.service, method, path).observe(time.perf_counter() - started)
+            HTTP_REQUESTS.labels(self.service, method, path, str(status)).inc()
+            if method in _COMMAND_METHODS:
+                COMMANDS.labels(self.service, path, outcome(status)).inc()
