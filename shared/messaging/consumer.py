@@ -17,6 +17,7 @@ from shared.messaging.inbox import Inbox, decode
 from shared.observability import CONSUMER_ERRORS
 
 log = logging.getLogger("vanguard.consumer")
+COMMIT_EVERY_SECONDS = 1.0
 UNASSIGNED_LIMIT_SECONDS = 12  # a join takes ~3 s here; we never run more members than partitions
 
 
@@ -43,12 +44,12 @@ async def _consume(settings: ConsumerSettings, pool: asyncpg.Pool, inbox: Inbox,
     """Kafka offsets are only a hint: the inbox is the truth."""
     consumer = await asyncio.to_thread(kafka.consumer, settings.bootstrap, settings.group_id)
     consumer.subscribe(pattern=settings.pattern)
-    assigned_at = time.monotonic()
+    assigned_at = committed_at = time.monotonic()
     try:
         while not stopping.is_set():
             polled = await asyncio.to_thread(consumer.poll, 100)
             if consumer.assignment():
-                assigned_at = time.monotonic()
+                assigned_at = committed_at = time.monotonic()
             elif time.monotonic() - assigned_at > UNASSIGNED_LIMIT_SECONDS:
                 # A group join that never completes has been seen on the embedded broker when a
                 # matching topic appears late: start over with a fresh client.
@@ -75,9 +76,14 @@ async def _consume(settings: ConsumerSettings, pool: asyncpg.Pool, inbox: Inbox,
             if envelopes:
                 async with pool.acquire() as conn:
                     await inbox.apply_batch(conn, envelopes)
+            if time.monotonic() - committed_at < COMMIT_EVERY_SECONDS:
+                continue  # offsets are only a hint (the inbox drops redeliveries): commit now and then
+            committed_at = time.monotonic()
             try:
                 await asyncio.to_thread(consumer.commit)
             except KafkaError as error:  # e.g. a rebalance: the inbox drops whatever is redelivered
                 log.info("offset commit skipped (%s)", error)
     finally:
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(consumer.commit)
         await asyncio.to_thread(consumer.close)

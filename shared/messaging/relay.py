@@ -117,6 +117,8 @@ class Relay:
                 await asyncio.wait_for(stopping.wait(), self.settings.check_every_seconds)
             if self._lost or stopping.is_set():
                 continue
+            maximum = await asyncio.to_thread(self.recorder.max_notification_id)
+            RELAY_LAG.labels(self.envelopes.service, self.settings.topic).set(max(0, (maximum or 0) - self.position))
             checked = self.marker
             if not await asyncio.to_thread(self._marker_present):
                 await asyncio.to_thread(self._close_probe)  # a fresh client must agree before we republish
@@ -159,8 +161,6 @@ class Relay:
         self.position = page[-1].id
         await conn.execute("UPDATE relay_state SET position = $2 WHERE topic = $1", self.settings.topic, self.position)
         EVENTS_PUBLISHED.labels(self.envelopes.service, self.settings.topic).inc(len(page))
-        maximum = await asyncio.to_thread(self.recorder.max_notification_id)
-        RELAY_LAG.labels(self.envelopes.service, self.settings.topic).set(max(0, (maximum or 0) - self.position))
         return len(page)
 
     async def _recover(self, conn: asyncpg.Connection, producer: object) -> None:
