@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -26,6 +27,22 @@ def require(condition: bool, message: str, **details: Any) -> None:
 def check(condition: bool, message: str, **details: Any) -> None:
     if not condition:
         raise InvalidInput(message, **details)
+
+
+def text(value: Any, what: str, limit: int, *, required: bool = True) -> str:
+    """Trimmed text within a length limit: the message names the field and the limit."""
+    value = str(value or "").strip()
+    check(not required or bool(value), f"{what} must not be empty")
+    check(len(value) <= limit, f"{what} is {len(value)} characters long; at most {limit} allowed")
+    return value
+
+
+def iso_date(value: Any, what: str) -> str:
+    """A calendar date as YYYY-MM-DD."""
+    try:
+        return dt.date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        raise InvalidInput(f"{what} must be a date like 2026-06-30, not '{value}'") from None
 
 
 class VanguardAggregate(Aggregate):

@@ -21,7 +21,7 @@ from eventsourcing.domain import event
 
 from services.acceptance.rubric import Rubric
 from services.acceptance.vocabulary import GRADE_LABELS, AcceptanceState, CommendationLevel, FeedbackKind, Grade
-from shared.domain import VanguardAggregate, check, derived_id, require
+from shared.domain import VanguardAggregate, check, derived_id, iso_date, require, text
 from shared.errors import InvalidInput, NotFound
 
 MAX_TITLE = 200
@@ -40,17 +40,11 @@ def acceptance_id(project_id: UUID | str) -> UUID:
 
 
 def _text(value: Any, what: str, limit: int = MAX_TEXT, *, required: bool = True) -> str:
-    value = str(value or "").strip()
-    check(not required or bool(value), f"{what} must not be empty")
-    check(len(value) <= limit, f"{what} is {len(value)} characters long; at most {limit} allowed")
-    return value
+    return text(value, what, limit, required=required)
 
 
 def _date(value: Any, what: str) -> str:
-    try:
-        return dt.date.fromisoformat(str(value)).isoformat()
-    except ValueError:
-        raise InvalidInput(f"{what} must be a date like 2026-06-30, not '{value}'") from None
+    return iso_date(value, what)
 
 
 def _aware(now: dt.datetime) -> dt.datetime:

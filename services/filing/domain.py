@@ -13,7 +13,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from services.filing.vocabulary import Direction, ProjectState, TopicState
-from shared.domain import VanguardAggregate, check, require
+from shared.domain import VanguardAggregate, check, require, text
 from shared.errors import InvalidInput
 
 MAX_TITLE = 200
@@ -21,11 +21,8 @@ MAX_TEXT = 5_000
 MAX_ITEMS = 50
 
 
-def _text(value: str, what: str, limit: int = MAX_TEXT, *, required: bool = True) -> str:
-    value = value.strip()
-    check(not required or bool(value), f"{what} must not be empty")
-    check(len(value) <= limit, f"{what} is {len(value)} characters long; at most {limit} allowed")
-    return value
+def _text(value: Any, what: str, limit: int = MAX_TEXT, *, required: bool = True) -> str:
+    return text(value, what, limit, required=required)
 
 
 def _year(year: int) -> int:

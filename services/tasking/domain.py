@@ -6,14 +6,13 @@ a milestone is met when the secretary declares it with its deliverable and all i
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event
 
 from services.tasking.vocabulary import BoardState, TaskState
-from shared.domain import VanguardAggregate, check, derived_id, require
+from shared.domain import VanguardAggregate, check, derived_id, iso_date, require, text
 from shared.errors import InvalidInput
 
 MAX_TITLE = 200
@@ -29,18 +28,12 @@ def roster_id(department: str) -> UUID:
     return derived_id("roster", "tasking", department)
 
 
-def _text(value: str, what: str, limit: int = MAX_TEXT, *, required: bool = True) -> str:
-    value = value.strip()
-    check(not required or bool(value), f"{what} must not be empty")
-    check(len(value) <= limit, f"{what} is {len(value)} characters long; at most {limit} allowed")
-    return value
+def _text(value: Any, what: str, limit: int = MAX_TEXT, *, required: bool = True) -> str:
+    return text(value, what, limit, required=required)
 
 
-def _date(value: str, what: str) -> str:
-    try:
-        return dt.date.fromisoformat(str(value)).isoformat()
-    except ValueError:
-        raise InvalidInput(f"{what} must be a date like 2026-06-30, not '{value}'") from None
+def _date(value: Any, what: str) -> str:
+    return iso_date(value, what)
 
 
 class Roster(VanguardAggregate):

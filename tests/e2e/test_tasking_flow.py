@@ -84,9 +84,14 @@ def test_an_approved_project_is_tasked_to_named_members_who_report_and_complete(
     upload = httpx.put(
         f"{t}/evidence",
         content=content,
-        headers={**member("m-001"), "X-Filename": "visits.txt", "Content-Type": "text/plain"},
+        headers={**member("m-001"), "X-Filename": quote("走访记录.txt"), "Content-Type": "text/plain"},
     )
     assert upload.status_code == 201 and upload.json()["sha256"] == hashlib.sha256(content).hexdigest()
+    assert upload.json()["name"] == "走访记录.txt"
+    download = httpx.get(f"{t}/evidence/{upload.json()['sha256']}", headers=secretary())
+    assert download.content == content and "UTF-8''" in download.headers["content-disposition"]
+    elsewhere = httpx.get(f"{t}/evidence/{upload.json()['sha256']}", headers=headers(Role.COMMITTEE, "zwb"))
+    assert elsewhere.status_code == 404
     reported = httpx.post(
         f"{t}/tasks/{task['id']}/progress",
         headers=member("m-001"),
