@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from shared.messaging.envelopes import EnvelopeFactory
 
 log = logging.getLogger("vanguard.relay")
+_MAX_BATCHES_IN_FLIGHT = 8
+_SAVE_EVERY_SECONDS = 0.2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS relay_state (
@@ -63,6 +65,9 @@ class Relay:
         self._lost = False  # set by the broker watch, acted on by the publishing loop
         self._wake = asyncio.Event()
         self._probe: Any = None
+        self._sent = 0  # the last notification handed to the producer (ahead of `position`)
+        self._in_flight: list[tuple[int, list[Any]]] = []  # (last id of a batch, its send futures)
+        self._saved_at = 0.0
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Publish until `stopping` is set, starting over with fresh clients after any failure."""
@@ -79,6 +84,7 @@ class Relay:
         conn = await asyncpg.connect(s.dsn)
         producer = None
         watch = None
+        self._in_flight = []
         try:
             await conn.execute(_SCHEMA)
             await self._load(conn)
@@ -98,8 +104,10 @@ class Relay:
                     await self._recover(conn, producer)
                 self._wake.clear()
                 if not await self._publish_batch(conn, producer):
+                    # idle: wake on the store's NOTIFY, or soon if acknowledgements are still due
+                    idle = s.idle_poll_seconds if (self._in_flight or not channel) else 0.5
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), s.idle_poll_seconds if not channel else 0.5)
+                        await asyncio.wait_for(self._wake.wait(), idle)
         finally:
             if watch is not None:
                 watch.cancel()
@@ -134,16 +142,27 @@ class Relay:
             await conn.execute("INSERT INTO relay_state (topic, position) VALUES ($1, 0)", self.settings.topic)
             return
         self.position, self.marker, self.marker_offset = row["position"], row["marker"], row["marker_offset"]
+        self._sent = self.position
 
     async def _publish_batch(self, conn: asyncpg.Connection, producer: object) -> int:
+        """Send the next page without waiting for the broker; earlier pages settle as they are acked.
+
+        Batches are pipelined (the producer keeps them in order, one request in flight): `sent` runs
+        ahead, `position` follows the acknowledgements and is saved at most every 0.2 s.
+        """
+        await self._settle(conn)
+        if len(self._in_flight) >= _MAX_BATCHES_IN_FLIGHT:
+            await asyncio.to_thread(producer.flush)  # type: ignore[attr-defined]
+            await self._settle(conn)
         page = await asyncio.to_thread(
-            self.recorder.select_notifications, self.position, self.settings.batch, None, (), inclusive_of_start=False
+            self.recorder.select_notifications, self._sent, self.settings.batch, None, (), inclusive_of_start=False
         )
         if not page:
-            RELAY_LAG.labels(self.envelopes.service, self.settings.topic).set(0)
+            if not self._in_flight:
+                RELAY_LAG.labels(self.envelopes.service, self.settings.topic).set(0)
             return 0
 
-        def send_all() -> None:
+        def send_all() -> list[Any]:
             futures = []
             for notification in page:
                 envelope = self.envelopes.envelope(notification)
@@ -153,15 +172,27 @@ class Relay:
                         self.settings.topic, key=key, value=envelope.to_bytes(), partition=self._partition(key)
                     )
                 )
-            producer.flush()  # type: ignore[attr-defined]
-            for future in futures:
-                future.get(timeout=10)  # raises if the broker refused any of them
+            return futures
 
-        await asyncio.to_thread(send_all)
-        self.position = page[-1].id
-        await conn.execute("UPDATE relay_state SET position = $2 WHERE topic = $1", self.settings.topic, self.position)
+        self._in_flight.append((page[-1].id, await asyncio.to_thread(send_all)))
+        self._sent = page[-1].id
         EVENTS_PUBLISHED.labels(self.envelopes.service, self.settings.topic).inc(len(page))
         return len(page)
+
+    async def _settle(self, conn: asyncpg.Connection) -> None:
+        """Advance the saved position over the batches the broker acknowledged, in order."""
+        advanced = False
+        while self._in_flight and all(f.is_done for f in self._in_flight[0][1]):
+            position, futures = self._in_flight.pop(0)
+            for future in futures:
+                if future.failed():
+                    raise future.exception  # start over from the last saved position
+            self.position, advanced = position, True
+        if advanced and (not self._in_flight or time.monotonic() - self._saved_at > _SAVE_EVERY_SECONDS):
+            await conn.execute(
+                "UPDATE relay_state SET position = $2 WHERE topic = $1", self.settings.topic, self.position
+            )
+            self._saved_at = time.monotonic()
 
     async def _recover(self, conn: asyncpg.Connection, producer: object) -> None:
         """Write a new marker and start publishing the whole log again."""
@@ -177,8 +208,10 @@ class Relay:
             producer.flush()  # type: ignore[attr-defined]
             return int(future.get(timeout=10).offset)
 
-        offset = await asyncio.to_thread(send_marker)
-        self.position, self.marker, self.marker_offset, self._lost = 0, marker, offset, False
+        offset = await asyncio.to_thread(send_marker)  # flushes whatever was in flight too
+        self._in_flight.clear()  # republished anyway
+        self.position = self._sent = 0
+        self.marker, self.marker_offset, self._lost = marker, offset, False
         await conn.execute(
             "UPDATE relay_state SET position = 0, marker = $2, marker_offset = $3 WHERE topic = $1",
             self.settings.topic,
