@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Protocol
 
+from shared.errors import InvalidInput
+
 if TYPE_CHECKING:
     from shared.persistence.asyncpg_store import AsyncpgDatastore
 
@@ -62,3 +64,15 @@ class ManualClock:
     async def _fetchval(self, statement: str) -> dt.datetime | None:
         async with self.datastore.pool.lease() as conn:
             return await conn.fetchval(statement)
+
+
+def make_clock(kind: str, recorder: object) -> Clock:
+    """The clock a service is configured with: "system", or "manual" (kept in its event store's database)."""
+    if kind == "system":
+        return SystemClock()
+    if kind == "manual":
+        datastore = getattr(recorder, "datastore", None)
+        if datastore is None:
+            raise InvalidInput("the manual clock needs the asyncpg event store")
+        return ManualClock(datastore)
+    raise InvalidInput(f"unknown clock '{kind}'; use system or manual")

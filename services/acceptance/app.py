@@ -22,7 +22,7 @@ from services.acceptance.rubric import Rubric, Rubrics
 from services.acceptance.vocabulary import AcceptanceState
 from shared.application import VanguardApplication, secretary, stale
 from shared.auth import Principal, Role
-from shared.clock import Clock, ManualClock, SystemClock
+from shared.clock import Clock, ManualClock, make_clock
 from shared.errors import Forbidden, InvalidInput, InvalidTransition, NotFound, StaleVersion, VanguardError
 from shared.index import LiveIndex
 
@@ -61,7 +61,7 @@ class AcceptanceApplication(VanguardApplication):
         self.holidays = frozenset(holidays)
         self.organisers = frozenset(organisers)
         self.tz = ZoneInfo(timezone)
-        self.clock = self._clock(clock) if isinstance(clock, str) else clock
+        self.clock = make_clock(clock, self.recorder) if isinstance(clock, str) else clock
         self.index = LiveIndex(self)
 
     def now(self) -> dt.datetime:
@@ -409,16 +409,6 @@ class AcceptanceApplication(VanguardApplication):
         return {r.department: r for r in self.index.select(Roster) if isinstance(r, Roster)}
 
     # -- mechanics ----------------------------------------------------------------------------
-
-    def _clock(self, kind: str) -> Clock:
-        if kind == "system":
-            return SystemClock()
-        if kind == "manual":
-            datastore = getattr(self.recorder, "datastore", None)
-            if datastore is None:
-                raise InvalidInput("the manual clock needs the asyncpg event store")
-            return ManualClock(datastore)
-        raise InvalidInput(f"unknown clock '{kind}'; use system or manual")
 
     def _organiser(self, who: Principal) -> Callable[[Acceptance], None]:
         """A panel organiser: an admin, or a panelist whose subject is configured (VANGUARD_ORGANISERS)."""

@@ -14,8 +14,8 @@ from services.inspection.domain import Supervision, supervision_id
 from services.inspection.vocabulary import DeadlineKind
 from shared.application import VanguardApplication, secretary
 from shared.auth import Principal, Role
-from shared.clock import Clock, ManualClock, SystemClock
-from shared.errors import Forbidden, InvalidInput, InvalidTransition, NotFound, StaleVersion
+from shared.clock import Clock, ManualClock, make_clock
+from shared.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
 from shared.index import LiveIndex
 
 SCHEDULER = {"id": "inspection-scheduler", "role": "system"}
@@ -47,7 +47,7 @@ class InspectionApplication(VanguardApplication):
         super().__init__(env)
         self.due_soon_days = due_soon_days
         self.tz = ZoneInfo(timezone)
-        self.clock = self._clock(clock) if isinstance(clock, str) else clock
+        self.clock = make_clock(clock, self.recorder) if isinstance(clock, str) else clock
         self.index = LiveIndex(self)
 
     def now(self) -> dt.datetime:
@@ -227,16 +227,6 @@ class InspectionApplication(VanguardApplication):
         return [s for s in found if isinstance(s, Supervision) and can_read(who, s)]
 
     # -- the mechanics every command shares ---------------------------------------------------
-
-    def _clock(self, kind: str) -> Clock:
-        if kind == "system":
-            return SystemClock()
-        if kind == "manual":
-            datastore = getattr(self.recorder, "datastore", None)
-            if datastore is None:
-                raise InvalidInput("the manual clock needs the asyncpg event store")
-            return ManualClock(datastore)
-        raise InvalidInput(f"unknown clock '{kind}'; use system or manual")
 
     @staticmethod
     def _inspector(who: Principal) -> Callable[[Supervision], None]:
