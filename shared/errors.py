@@ -70,3 +70,13 @@ class NotServed(VanguardError):
 
     status = 421
     code = "department_not_served"
+
+
+class Awaiting(Exception):
+    """The command refers to something this service has not heard of yet (say a project whose
+    approval is still on its way on another topic): the consumer lets the event wait and retries it
+    after later events. Not an HTTP error: it never reaches a client."""
+
+    def __init__(self, dependency: str) -> None:
+        super().__init__(dependency)
+        self.dependency = dependency

@@ -23,22 +23,13 @@ from services.acceptance.vocabulary import AcceptanceState
 from shared.application import VanguardApplication, secretary, stale
 from shared.auth import Principal, Role
 from shared.clock import Clock, ManualClock, make_clock
-from shared.errors import Forbidden, InvalidInput, InvalidTransition, NotFound, StaleVersion, VanguardError
+from shared.errors import Awaiting, Forbidden, InvalidInput, InvalidTransition, NotFound, StaleVersion, VanguardError
 from shared.index import LiveIndex
 
 SEALER = {"id": "acceptance-sealer", "role": "system"}
 PUBLIC = {"id": "public", "role": "public"}
 _RETRIES = 5
 T = TypeVar("T")
-
-
-class Awaiting(Exception):  # a signal, not a failure
-    """An event refers to what this service has not heard of yet (a project's approval, a new
-    milestone plan): the consumer lets it wait for later events."""
-
-    def __init__(self, dependency: str) -> None:
-        super().__init__(dependency)
-        self.dependency = dependency
 
 
 class AcceptanceApplication(VanguardApplication):

@@ -15,20 +15,11 @@ from services.inspection.vocabulary import DeadlineKind
 from shared.application import VanguardApplication, secretary
 from shared.auth import Principal, Role
 from shared.clock import Clock, ManualClock, make_clock
-from shared.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
+from shared.errors import Awaiting, Forbidden, InvalidTransition, NotFound, StaleVersion
 from shared.index import LiveIndex
 
 SCHEDULER = {"id": "inspection-scheduler", "role": "system"}
 _CONFLICT_RETRIES = 5
-
-
-class Awaiting(Exception):  # a signal, not a failure
-    """The command refers to something this service has not heard of yet (say a project whose
-    approval is still on its way): the caller should try again after later events."""
-
-    def __init__(self, dependency: str) -> None:
-        super().__init__(dependency)
-        self.dependency = dependency
 
 
 class InspectionApplication(VanguardApplication):

@@ -8,21 +8,15 @@ a project whose approval has not arrived yet waits in the inbox (NotReady), neve
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Any
 
 import asyncpg
 
-from services.inspection.app import Awaiting, InspectionApplication
+from services.inspection.app import InspectionApplication
 from shared.contracts import Envelope
-from shared.messaging.inbox import Handler, NotReady, dispatch
+from shared.messaging.inbox import Handler, dispatch
 
-
-async def _call(command: Callable[..., Any], *args: Any) -> None:
-    try:
-        await asyncio.to_thread(command, *args)
-    except Awaiting as waiting:
-        raise NotReady(waiting.dependency) from None
+# The application raises shared.errors.Awaiting for an event that must wait: the inbox keeps it.
+_call = asyncio.to_thread
 
 
 def handler(app: InspectionApplication) -> Handler:

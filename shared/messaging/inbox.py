@@ -19,6 +19,7 @@ from typing import Any
 import asyncpg
 
 from shared.contracts import Envelope
+from shared.errors import Awaiting
 from shared.observability import CONSUMER_ERRORS, CONSUMER_LAG, EVENTS_CONSUMED
 
 log = logging.getLogger("vanguard.inbox")
@@ -55,13 +56,9 @@ CREATE TABLE IF NOT EXISTS inbox_dead_letters (
 """
 
 
-class NotReady(Exception):
-    """Raised by a handler when the event depends on another not yet applied here (e.g. a task
-    event whose project's approval, on another topic, has not arrived): the event waits."""
-
-    def __init__(self, dependency: str) -> None:
-        super().__init__(dependency)
-        self.dependency = dependency
+# A handler raises NotReady (or the application it calls raises Awaiting) when the event depends
+# on another not yet applied here: the event waits, and is retried after later events.
+NotReady = Awaiting
 
 
 class Inbox:
