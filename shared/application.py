@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import IntegrityError
 
 from shared.auth import Principal, Role
@@ -92,7 +92,15 @@ class VanguardApplication(Application[UUID]):
         return aggregate
 
     def record(self, *aggregates: VanguardAggregate) -> None:
-        recordings = self.save(*aggregates)
+        """Application.save() for our aggregates, without its protocol checks: on Python 3.11 an
+        isinstance() against a typing.Protocol costs more than the rest of collecting events."""
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        for aggregate in aggregates:
+            processing_event.events.extend(aggregate.collect_events())
+            processing_event.aggregates[aggregate.id] = aggregate
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
         EVENTS_RECORDED.labels(self.name).inc(len(recordings))
 
 

@@ -26,18 +26,21 @@ class LiveIndex:
         self._lock = threading.Lock()
 
     def catch_up(self) -> None:
-        with self._lock:
-            while True:
-                page = self._app.recorder.select_notifications(
-                    start=self._position, limit=_PAGE, inclusive_of_start=False
-                )
+        # No lock is held while reading: two requests on one event loop (bridge greenlets on
+        # one thread) would deadlock on it. Concurrent readers may read the same page; the
+        # lock around applying it makes each notification count once, whoever applies it.
+        while True:
+            page = self._app.recorder.select_notifications(start=self._position, limit=_PAGE, inclusive_of_start=False)
+            with self._lock:
                 for notification in page:
+                    if notification.id <= self._position:
+                        continue
                     domain_event = self._app.mapper.to_domain_event(notification)
                     current = self._aggregates.get(domain_event.originator_id)
                     self._aggregates[domain_event.originator_id] = domain_event.mutate(current)
                     self._position = notification.id
-                if len(page) < _PAGE:
-                    return
+            if len(page) < _PAGE:
+                return
 
     def select(self, kind: type[VanguardAggregate], **criteria: Any) -> list[VanguardAggregate]:
         """Aggregates of a kind whose attributes equal every criterion that is not None."""

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from services.acceptance import casebook as book
@@ -20,9 +20,11 @@ from services.acceptance.app import AcceptanceApplication
 from services.acceptance.limits import admit
 from services.acceptance.vocabulary import LEVEL_LABELS, AcceptanceState, CommendationLevel, Grade
 from shared.api import CurrentPrincipal, RequestId
+from shared.api.routes import service_router
 from shared.auth import Role
 from shared.errors import InvalidInput
 from shared.messaging.feed import event_feed
+from shared.persistence.asyncpg_store.greenlets import run_sync
 
 
 async def get_app(request: Request) -> AcceptanceApplication:
@@ -35,7 +37,7 @@ async def get_pool(request: Request) -> asyncpg.Pool:
 
 Acceptances = Annotated[AcceptanceApplication, Depends(get_app)]
 Pool = Annotated[asyncpg.Pool, Depends(get_pool)]
-router = APIRouter()
+router = service_router()
 PUBLIC = "公开 public (no account)"
 ACCEPTANCE = "公开验收 acceptance"
 # The casebook and notices carry text written by branches and the public: nothing in it may run.
@@ -82,9 +84,7 @@ async def leave_feedback(
             settings.feedback_rate_limit,
             settings.feedback_rate_window_seconds,
         )
-    acceptance, item = await run_in_threadpool(
-        app.give_feedback, pid, body.kind.value, body.text, body.name, request_id
-    )
+    acceptance, item = await run_sync(app.give_feedback, pid, body.kind.value, body.text, body.name, request_id)
     return {
         "feedback_id": item["feedback_id"],
         "kind": item["kind"],
@@ -122,7 +122,7 @@ def casebook_html(year: int, app: Acceptances, request: Request) -> Response:
 @router.get("/casebook/{year}.pdf", tags=[PUBLIC], response_class=Response)
 async def casebook_pdf(year: int, app: Acceptances, request: Request) -> Response:
     """优秀案例汇编 as a PDF."""
-    cases = await run_in_threadpool(_cases, app, year, request)
+    cases = await run_sync(_cases, app, year, request)
     pdf = await run_in_threadpool(book.render_pdf, year, cases)
     return Response(
         pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="casebook-{year}.pdf"'}

@@ -55,6 +55,7 @@ def create_app(settings: AcceptanceSettings | None = None) -> FastAPI:
     )
     acceptance = build_application(settings)
     app.state.acceptance = acceptance
+    app.state.applications.append(acceptance)
     app.state.settings = settings
     app.state.envelopes = EnvelopeFactory(acceptance, SERVICE, settings.instance)
     app.include_router(router)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 
 from services.filing import schemas as s
 from services.filing.app import FilingApplication, can_read
@@ -13,6 +13,7 @@ from services.filing.domain import Project, Topic
 from services.filing.organisation import Department
 from services.filing.vocabulary import Direction, ProjectState, TopicState
 from shared.api import CurrentPrincipal, RequestId
+from shared.api.routes import service_router
 from shared.auth import Role
 from shared.errors import InvalidInput
 from shared.messaging.feed import event_feed
@@ -23,7 +24,7 @@ async def get_app(request: Request) -> FilingApplication:
 
 
 Filing = Annotated[FilingApplication, Depends(get_app)]
-router = APIRouter()
+router = service_router()
 
 
 def _id(value: str, what: str) -> UUID:

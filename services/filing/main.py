@@ -27,6 +27,7 @@ def create_app(settings: FilingSettings | None = None) -> FastAPI:
     )
     filing = build_application(settings)
     app.state.filing = filing
+    app.state.applications.append(filing)
     app.state.envelopes = EnvelopeFactory(filing, SERVICE, settings.instance)
     app.include_router(router)
     return app

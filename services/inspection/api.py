@@ -6,12 +6,13 @@ from collections.abc import Callable
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 
 from services.inspection import schemas as s
 from services.inspection.app import InspectionApplication
 from services.inspection.vocabulary import Colour, OrderState
 from shared.api import CurrentPrincipal, RequestId
+from shared.api.routes import service_router
 from shared.auth import Principal, Role
 from shared.errors import InvalidInput
 from shared.messaging.feed import event_feed
@@ -22,7 +23,7 @@ async def get_app(request: Request) -> InspectionApplication:
 
 
 Inspection = Annotated[InspectionApplication, Depends(get_app)]
-router = APIRouter()
+router = service_router()
 
 
 def _project(value: str) -> str:

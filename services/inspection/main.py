@@ -32,6 +32,7 @@ def create_app(settings: InspectionSettings | None = None) -> FastAPI:
     )
     inspection = build_application(settings)
     app.state.inspection = inspection
+    app.state.applications.append(inspection)
     app.state.envelopes = EnvelopeFactory(inspection, SERVICE, settings.instance)
     app.include_router(router)
     return app

@@ -6,10 +6,11 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 
 from services.projection import queries
 from shared.api import CurrentPrincipal
+from shared.api.routes import service_router
 from shared.errors import Forbidden, InvalidInput, NotFound
 
 
@@ -18,7 +19,7 @@ async def get_pool(request: Request) -> asyncpg.Pool:
 
 
 Pool = Annotated[asyncpg.Pool, Depends(get_pool)]
-router = APIRouter()
+router = service_router()
 
 
 def _uuid(value: str) -> str:

@@ -7,16 +7,17 @@ from urllib.parse import quote, unquote
 from uuid import UUID
 
 import asyncpg
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
+from fastapi import Depends, Header, Query, Request, Response
 
 from services.tasking import evidence as files
 from services.tasking import schemas as s
 from services.tasking.app import TaskingApplication
 from shared.api import CurrentPrincipal, RequestId
+from shared.api.routes import service_router
 from shared.auth import Role
 from shared.errors import InvalidInput, NotFound
 from shared.messaging.feed import event_feed
+from shared.persistence.asyncpg_store.greenlets import run_sync
 
 
 async def get_app(request: Request) -> TaskingApplication:
@@ -29,7 +30,7 @@ async def get_pool(request: Request) -> asyncpg.Pool:
 
 Tasking = Annotated[TaskingApplication, Depends(get_app)]
 Pool = Annotated[asyncpg.Pool, Depends(get_pool)]
-router = APIRouter()
+router = service_router()
 
 
 def _id(value: str, what: str) -> UUID:
@@ -73,7 +74,7 @@ async def report_progress(
     """Report progress with evidence: links, or files uploaded to /evidence (the assigned member)."""
     async with pool.acquire() as conn:
         evidence = await files.resolve(conn, [e.model_dump() for e in body.evidence])
-    task = await run_in_threadpool(
+    task = await run_sync(
         app.report_progress,
         who,
         _id(task_id, "task"),

@@ -44,6 +44,7 @@ def create_app(settings: TaskingSettings | None = None) -> FastAPI:
     )
     tasking = build_application(settings)
     app.state.tasking = tasking
+    app.state.applications.append(tasking)
     app.state.envelopes = EnvelopeFactory(tasking, SERVICE, settings.instance)
     app.include_router(router)
     return app

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from fastapi import FastAPI, Response
@@ -12,6 +15,8 @@ from shared.api.limits import BodyLimit
 from shared.api.measure import Measure
 from shared.api.problems import install_problem_handlers
 from shared.auth import TokenCodec
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
 
 
 def _registry() -> CollectorRegistry:
@@ -23,8 +28,38 @@ def _registry() -> CollectorRegistry:
     return registry
 
 
+def _datastores(app: FastAPI) -> list[Any]:
+    found = (getattr(getattr(a, "factory", None), "datastore", None) for a in app.state.applications)
+    return [d for d in found if hasattr(d, "attach")]
+
+
+def _with_datastores_on_the_loop(inner: Lifespan | None) -> Lifespan:
+    """The service's applications query their event store from the server's loop while it runs."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[Any]:
+        attached = _datastores(app)
+        for datastore in attached:
+            await datastore.attach()
+        try:
+            if inner is None:
+                yield None
+            else:
+                async with inner(app) as state:
+                    yield state
+        finally:
+            for datastore in attached:
+                await datastore.detach()
+
+    return lifespan
+
+
 def create_service_app(service: str, instance: str, jwt_secret: str, **kwargs: Any) -> FastAPI:
+    """The shell: problem details, body limit, metrics, health. Put the service's event-sourced
+    applications in `app.state.applications`: their event stores then use the server's loop."""
+    kwargs["lifespan"] = _with_datastores_on_the_loop(kwargs.get("lifespan"))
     app = FastAPI(title=f"Vanguard {service} ({instance})", **kwargs)
+    app.state.applications = []
     app.state.tokens = TokenCodec(jwt_secret)
     app.state.service = service
     app.state.instance = instance

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from unittest.mock import ANY
 
 import httpx
 import pytest
@@ -950,3 +951,14 @@ def test_openapi_lists_every_route(world: World) -> None:
         assert methods <= set(paths[path]), f"{path}: {set(paths[path])}"
     assert "/metrics" not in paths
     assert "PoseTopic" in spec["components"]["schemas"]
+    # The bearer token is documented as a security scheme (the docs page's Authorize button)...
+    assert spec["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": ANY,
+    }
+    assert paths["/topics"]["post"]["security"] == [{"bearer": []}]
+    assert "security" not in paths["/health"]["get"]
+    # ...and the Idempotency-Key as a header parameter of commands.
+    assert {"name": "idempotency-key", "in": "header"}.items() <= paths["/topics"]["post"]["parameters"][0].items()

@@ -53,6 +53,31 @@ def test_an_expired_token_is_refused_saying_it_expired() -> None:
     assert caught.value.status == 401 and caught.value.code == "not_authenticated"
 
 
+def test_a_token_verified_before_is_still_refused_once_it_expires() -> None:
+    codec = TokenCodec(SECRET)
+    who = Principal("x", Role.COMMITTEE, "fgw")
+    token = codec.mint(who, ttl_seconds=1)
+    assert codec.verify(token) == who
+    assert codec.verify(token) == who  # answered from memory
+    time.sleep(2.05)  # exp has whole seconds
+    with pytest.raises(NotAuthenticated, match="expired"):
+        codec.verify(token)
+
+
+def test_a_tampered_copy_of_a_verified_token_is_refused() -> None:
+    codec = TokenCodec(SECRET)
+    token = codec.mint(Principal("x", Role.MEMBER, "fgw", "fgw-b1"))
+    codec.verify(token)
+    signature = token.rsplit(".", 1)[1]
+    forged = jwt.encode(
+        {**jwt.decode(token, SECRET, algorithms=["HS256"], issuer="vanguard"), "role": "admin"},
+        "guessed-secret-of-sufficient-length-0123456789",
+        algorithm="HS256",
+    )
+    with pytest.raises(NotAuthenticated, match="Signature verification failed"):
+        codec.verify(f"{forged.rsplit('.', 1)[0]}.{signature}")
+
+
 def test_a_token_signed_with_another_secret_is_refused() -> None:
     token = TokenCodec("another-secret-of-sufficient-length-0123456789").mint(Principal("x", Role.ADMIN))
     with pytest.raises(NotAuthenticated, match="the bearer token is not valid: Signature verification failed"):

@@ -8,7 +8,7 @@ import functools
 import threading
 import weakref
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 from uuid import UUID, SafeUUID
 
 import asyncpg
@@ -26,6 +26,7 @@ from eventsourcing.persistence import (
     ProgrammingError,
 )
 
+from shared.persistence.asyncpg_store.greenlets import await_in, bridge_for
 from shared.persistence.asyncpg_store.pool import ConnectionPool
 
 T = TypeVar("T")
@@ -60,6 +61,13 @@ def translate(error: BaseException) -> BaseException:
         if isinstance(error, source):
             return target(str(error) or type(error).__name__)
     return error
+
+
+def _reraise(error: BaseException) -> NoReturn:
+    translated = translate(error)
+    if translated is error:
+        raise error
+    raise translated from error
 
 
 def _new_loop() -> asyncio.AbstractEventLoop:
@@ -162,12 +170,17 @@ class _Call:
 
 
 class _State:
-    """What shutdown needs, apart from the datastore, so that a finalizer can hold it."""
+    """What shutdown needs, apart from the datastore, so that a finalizer can hold it.
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, thread: threading.Thread) -> None:
+    `thread` is the private loop thread, or None when the loop is someone else's (attached to an
+    ASGI server's loop); `loop_thread` is the id of the thread that runs the loop either way.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, thread: threading.Thread | None, pool: ConnectionPool) -> None:
         self.loop = loop
         self.thread = thread
-        self.pool: ConnectionPool | None = None
+        self.loop_thread: int | None = threading.get_ident() if thread is None else None
+        self.pool = pool
         self.listeners: set[asyncpg.Connection] = set()
         self.closed = False
 
@@ -176,12 +189,28 @@ async def _close_connections(state: _State) -> None:
     for conn in list(state.listeners):
         with contextlib.suppress(Exception):
             await conn.close(timeout=2)
-    if state.pool is not None:
-        await state.pool.close()
+    await state.pool.close()
+
+
+def _terminate_connections(state: _State) -> None:
+    for conn in list(state.listeners):
+        conn.terminate()
+    state.pool.terminate()
 
 
 def _shutdown(state: _State) -> None:
     state.closed = True
+    if state.thread is None:  # someone else's loop: close our connections, leave the loop be
+        if state.loop.is_closed():
+            return
+        if not state.loop.is_running():
+            _terminate_connections(state)
+        elif threading.get_ident() == state.loop_thread:
+            state.loop.create_task(_close_connections(state))
+        else:
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(_close_connections(state), state.loop).result(timeout=10)
+        return
     if not state.thread.is_alive():
         return
     in_loop_thread = threading.current_thread() is state.thread
@@ -196,7 +225,12 @@ def _shutdown(state: _State) -> None:
 
 
 class AsyncpgDatastore:
-    """One event loop thread and its connection pool; sync callers submit coroutines to it."""
+    """A connection pool on one event loop; sync callers submit coroutines to it.
+
+    The loop is a private thread's until `attach()` moves the pool onto the running loop (an ASGI
+    server's, at start-up), where sync code in a bridge greenlet (`greenlets.run_sync`) awaits
+    its queries in place, with no thread hand-off; `detach()` moves it back when that loop stops.
+    """
 
     def __init__(
         self,
@@ -212,15 +246,46 @@ class AsyncpgDatastore:
             msg = f"Invalid originator_id_type '{originator_id_type}', must be 'uuid' or 'text'"
             raise ValueError(msg)
         self.originator_id_type = originator_id_type.lower()
+        self.pool_size = pool_size
+        # The pool must not refer back to the datastore, or the finalizer would keep it alive.
+        self._connect = functools.partial(_connect, dsn, self.originator_id_type)
+        self._use(self._private_state())
+
+    def _private_state(self) -> _State:
         loop = _new_loop()
         thread = threading.Thread(target=_run_loop, args=(loop,), name="asyncpg-datastore", daemon=True)
-        self._state = _State(loop, thread)
-        # The pool must not refer back to the datastore, or the finalizer would keep it alive.
-        connect = functools.partial(_connect, dsn, self.originator_id_type)
-        self.pool = self._state.pool = ConnectionPool(connect, pool_size)
+        state = _State(loop, thread, ConnectionPool(self._connect, self.pool_size))
         thread.start()
+        return state
+
+    def _use(self, state: _State) -> None:
+        finalizer = getattr(self, "_finalizer", None)
+        if finalizer is not None:
+            finalizer.detach()
+        self._state = state
+        self.pool = state.pool
         # Runs on close(), or when the datastore is garbage (say an application never closed).
-        self._finalizer = weakref.finalize(self, _shutdown, self._state)
+        self._finalizer = weakref.finalize(self, _shutdown, state)
+
+    async def attach(self) -> None:
+        """Serve from the running loop from now on (call at start-up, before the first query)."""
+        loop = asyncio.get_running_loop()
+        previous = self._state
+        if previous.closed:
+            raise ConnectionPoolClosedError(_CLOSED)
+        if previous.loop is loop:
+            return
+        self._use(_State(loop, None, ConnectionPool(self._connect, self.pool_size)))
+        await asyncio.to_thread(_shutdown, previous)
+
+    async def detach(self) -> None:
+        """Back to a private loop thread, closing this loop's connections (call as it stops)."""
+        previous = self._state
+        if previous.thread is not None or previous.closed:
+            return
+        self._use(self._private_state())
+        previous.closed = True
+        await _close_connections(previous)
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -231,14 +296,23 @@ class AsyncpgDatastore:
         return self._state.closed
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        """Run a coroutine on the loop thread and return its result, errors translated."""
+        """Run a coroutine on the pool's loop and return its result, errors translated."""
         state = self._state
         if state.closed:
             coroutine.close()
             raise ConnectionPoolClosedError(_CLOSED)
-        if threading.get_ident() == state.thread.ident:
+        bridge = bridge_for(state.loop)
+        if bridge is not None:  # sync code running for a task of that very loop: await in place
+            try:
+                return await_in(bridge, coroutine)
+            except asyncio.CancelledError:
+                raise
+            except BaseException as error:
+                _reraise(error)
+        loop_thread = state.loop_thread if state.thread is None else state.thread.ident
+        if threading.get_ident() == loop_thread:
             coroutine.close()
-            msg = "Recorder called from its datastore's own event loop: it would wait for ever"
+            msg = "Recorder called on its datastore's own event loop outside a bridge greenlet: it would wait for ever"
             raise RuntimeError(msg)
         call = _Call(coroutine)
         try:
@@ -249,7 +323,7 @@ class AsyncpgDatastore:
         try:
             # Wake up now and then, in case the loop stopped before it started the call.
             while not call.done.acquire(timeout=1.0):
-                if state.loop.is_closed():
+                if state.loop.is_closed() or (state.thread is None and not state.loop.is_running()):
                     raise ConnectionPoolClosedError(_CLOSED)
         except BaseException:
             with contextlib.suppress(RuntimeError):
@@ -260,10 +334,7 @@ class AsyncpgDatastore:
             return call.result
         if isinstance(error, asyncio.CancelledError):
             raise ConnectionPoolClosedError(_CLOSED)
-        translated = translate(error)
-        if translated is error:
-            raise error
-        raise translated from error
+        _reraise(error)
 
     async def listen(
         self, channel: str, on_notify: Callable[[], None], on_lost: Callable[[], None]

@@ -108,6 +108,14 @@ class ConnectionPool:
             except (Exception, asyncio.CancelledError):
                 conn.terminate()
 
+    def terminate(self) -> None:
+        """Drop idle connections at once, without the loop (it is no longer running)."""
+        self._closed = True
+        idle, self._idle = self._idle, []
+        self._opened -= len(idle)
+        for conn in idle:
+            conn.terminate()
+
 
 class Lease:
     """`async with pool.lease() as conn`: a connection that goes back unless it broke."""

@@ -47,6 +47,10 @@ def _columns(
 _NOTIFICATION_FIELDS = ("id", "originator_id", "originator_version", "topic", "state")
 
 
+def _row(e: StoredEvent) -> tuple[UUID | str, int, str, bytes]:
+    return e.originator_id, e.originator_version, e.topic, e.state
+
+
 def _notification(
     row: asyncpg.Record,
     new: Any = object.__new__,
@@ -117,7 +121,9 @@ class AsyncpgAggregateRecorder(AsyncpgRecorder, AggregateRecorder):
 
     @_retry
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        if stored_events:
+        if len(stored_events) == 1:
+            self.datastore.run(self._execute(self.events_sql.insert_one, *_row(stored_events[0])))
+        elif stored_events:
             self.datastore.run(self._execute(self.events_sql.insert, *_columns(stored_events)))
         return None
 
@@ -155,6 +161,8 @@ class AsyncpgApplicationRecorder(AsyncpgAggregateRecorder, ApplicationRecorder):
         return self._insert_events(stored_events, kwargs.get("tracking"))
 
     def _insert_events(self, stored_events: Sequence[StoredEvent], tracking: Tracking | None) -> Sequence[int] | None:
+        if len(stored_events) == 1:
+            return [self.datastore.run(self._fetchval(self.events_sql.insert_one, *_row(stored_events[0])))]
         if not stored_events:
             return None
         rows = self.datastore.run(self._fetch(self.events_sql.insert, *_columns(stored_events)))

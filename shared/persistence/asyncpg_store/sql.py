@@ -80,8 +80,11 @@ class EventsSQL:
         ]
         self.select_events = f"SELECT originator_version, topic, state FROM {self.qualified} WHERE originator_id = $1"
         self._unnest = f"unnest($1::{id_type}[], $2::bigint[], $3::text[], $4::bytea[])"
+        # One event (most commands): plain parameters encode and plan cheaper than arrays.
+        self._one = f"$1::{id_type}, $2::bigint, $3::text, $4::bytea"
         if not with_ids:
             self.insert = f"INSERT INTO {self.qualified} ({COLUMNS}) SELECT * FROM {self._unnest}"
+            self.insert_one = f"INSERT INTO {self.qualified} ({COLUMNS}) VALUES ({self._one})"
             return
         index = quote(derived_name(table, "_notification_id_idx"))
         self.create.append(f"CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {self.qualified} (notification_id ASC)")
@@ -92,6 +95,10 @@ class EventsSQL:
             f"WITH sequenced AS MATERIALIZED ({self._lock}) "
             f"INSERT INTO {self.qualified} ({COLUMNS}) "
             f"SELECT e.* FROM sequenced, {self._unnest} AS e RETURNING notification_id"
+        )
+        self.insert_one = (
+            f"WITH sequenced AS MATERIALIZED ({self._lock}) "
+            f"INSERT INTO {self.qualified} ({COLUMNS}) SELECT {self._one} FROM sequenced RETURNING notification_id"
         )
         self.max_notification_id = f"SELECT max(notification_id) FROM {self.qualified}"
         self._select_notifications: dict[tuple[bool, bool, bool, bool], str] = {}
