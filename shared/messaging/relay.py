@@ -15,6 +15,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ from kafka.partitioner.default import murmur2
 from shared.contracts import MARKER_KEY
 from shared.messaging import kafka
 from shared.observability import EVENTS_PUBLISHED, RELAY_LAG
+from shared.persistence.asyncpg_store.greenlets import run_sync
 
 if TYPE_CHECKING:
     from shared.messaging.envelopes import EnvelopeFactory
@@ -86,6 +88,9 @@ class Relay:
         watch = None
         self._in_flight = []
         try:
+            attach = getattr(getattr(self.recorder, "datastore", None), "attach", None)
+            if attach is not None:  # read the log on this loop (greenlet bridge): no thread hops
+                await attach()
             await conn.execute(_SCHEMA)
             await self._load(conn)
             channel = getattr(getattr(self.recorder, "events_sql", None), "channel", None)
@@ -104,8 +109,8 @@ class Relay:
                     await self._recover(conn, producer)
                 self._wake.clear()
                 if not await self._publish_batch(conn, producer):
-                    # idle: wake on the store's NOTIFY, or soon if acknowledgements are still due
-                    idle = s.idle_poll_seconds if (self._in_flight or not channel) else 0.5
+                    # idle: woken by the store's NOTIFY or the broker's acknowledgement of a batch
+                    idle = 0.5 if channel else s.idle_poll_seconds
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), idle)
         finally:
@@ -125,7 +130,7 @@ class Relay:
                 await asyncio.wait_for(stopping.wait(), self.settings.check_every_seconds)
             if self._lost or stopping.is_set():
                 continue
-            maximum = await asyncio.to_thread(self.recorder.max_notification_id)
+            maximum = await run_sync(self.recorder.max_notification_id)
             RELAY_LAG.labels(self.envelopes.service, self.settings.topic).set(max(0, (maximum or 0) - self.position))
             checked = self.marker
             if not await asyncio.to_thread(self._marker_present):
@@ -154,7 +159,7 @@ class Relay:
         if len(self._in_flight) >= _MAX_BATCHES_IN_FLIGHT:
             await asyncio.to_thread(producer.flush)  # type: ignore[attr-defined]
             await self._settle(conn)
-        page = await asyncio.to_thread(
+        page = await run_sync(
             self.recorder.select_notifications, self._sent, self.settings.batch, None, (), inclusive_of_start=False
         )
         if not page:
@@ -174,10 +179,24 @@ class Relay:
                 )
             return futures
 
-        self._in_flight.append((page[-1].id, await asyncio.to_thread(send_all)))
+        # On the loop (a bridge greenlet: an envelope may need its aggregate's scope from the store):
+        # send() only appends to the producer's buffer (its metadata is known by now, the marker
+        # went first); the producer's own thread talks to the broker.
+        futures = await run_sync(send_all)
+        futures[-1].add_both(self._acknowledged(asyncio.get_running_loop()))
+        self._in_flight.append((page[-1].id, futures))
         self._sent = page[-1].id
         EVENTS_PUBLISHED.labels(self.envelopes.service, self.settings.topic).inc(len(page))
         return len(page)
+
+    def _acknowledged(self, loop: asyncio.AbstractEventLoop) -> Callable[[Any], None]:
+        """A callback for the producer's thread: a batch is settled (acked or failed), wake up."""
+
+        def wake(_: Any) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is gone: nothing to wake
+                loop.call_soon_threadsafe(self._wake.set)
+
+        return wake
 
     async def _settle(self, conn: asyncpg.Connection) -> None:
         """Advance the saved position over the batches the broker acknowledged, in order."""
@@ -233,7 +252,10 @@ class Relay:
         """Read the record at the marker's offset (one reused client; runs in a thread)."""
         partition = TopicPartition(self.settings.topic, 0)
         if self._probe is None:
-            self._probe = kafka.consumer(self.settings.bootstrap, None, fetch_max_wait_ms=50)
+            # Only the marker's own record matters: a small fetch, no CRC check of what follows it.
+            self._probe = kafka.consumer(
+                self.settings.bootstrap, None, fetch_max_wait_ms=50, max_partition_fetch_bytes=4096, check_crcs=False
+            )
             self._probe.assign([partition])
         marker, offset = self.marker, self.marker_offset
         self._probe.seek(partition, offset or 0)
