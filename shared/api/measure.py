@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,6 +24,21 @@ class Measure:
     def __init__(self, app: ASGIApp, service: str) -> None:
         self.app = app
         self.service = service
+        # (method, route, status) -> its samples' children: labels() costs a lock and a lookup.
+        self._children: dict[tuple[str, str, int], tuple[Any, Any, Any]] = {}
+
+    def _series(self, method: str, path: str, status: int) -> tuple[Any, Any, Any]:
+        key = (method, path, status)
+        children = self._children.get(key)
+        if children is None:
+            command = COMMANDS.labels(self.service, path, outcome(status)) if method in _COMMAND_METHODS else None
+            children = (
+                HTTP_LATENCY.labels(self.service, method, path),
+                HTTP_REQUESTS.labels(self.service, method, path, str(status)),
+                command,
+            )
+            self._children[key] = children  # as many as the series themselves: routes, not raw paths
+        return children
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -40,9 +56,10 @@ class Measure:
         try:
             await self.app(scope, receive, sent)
         finally:
-            method = scope["method"]
-            path = getattr(scope.get("route"), "path", "unmatched")
-            HTTP_LATENCY.labels(self.service, method, path).observe(time.perf_counter() - started)
-            HTTP_REQUESTS.labels(self.service, method, path, str(status)).inc()
-            if method in _COMMAND_METHODS:
-                COMMANDS.labels(self.service, path, outcome(status)).inc()
+            latency, requests, command = self._series(
+                scope["method"], getattr(scope.get("route"), "path", "unmatched"), status
+            )
+            latency.observe(time.perf_counter() - started)
+            requests.inc()
+            if command is not None:
+                command.inc()

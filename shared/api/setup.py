@@ -58,6 +58,9 @@ def create_service_app(service: str, instance: str, jwt_secret: str, **kwargs: A
     """The shell: problem details, body limit, metrics, health. Put the service's event-sourced
     applications in `app.state.applications`: their event stores then use the server's loop."""
     kwargs["lifespan"] = _with_datastores_on_the_loop(kwargs.get("lifespan"))
+    # Our metrics are Prometheus's (Measure); FastAPI's own OpenTelemetry hooks would only look
+    # for providers on every request.
+    kwargs.setdefault("telemetry", {"tracing": False, "metrics": False, "logs": False})
     app = FastAPI(title=f"Vanguard {service} ({instance})", **kwargs)
     app.state.applications = []
     app.state.tokens = TokenCodec(jwt_secret)
