@@ -56,6 +56,11 @@ CREATE TABLE IF NOT EXISTS inbox_dead_letters (
 """
 
 
+_LAST_AND_PARKED = (
+    "SELECT (SELECT version FROM inbox_versions WHERE aggregate_id = $1 FOR UPDATE), "
+    "EXISTS (SELECT FROM inbox_parked WHERE aggregate_id = $1)"
+)
+
 # A handler raises NotReady (or the application it calls raises Awaiting) when the event depends
 # on another not yet applied here: the event waits, and is retried after later events.
 NotReady = Awaiting
@@ -97,10 +102,9 @@ class Inbox:
     async def _apply(self, conn: asyncpg.Connection, envelope: Envelope, *, retrying: bool = False) -> bool:
         """Apply the event if it is next for its aggregate; returns whether it was applied."""
         aggregate_id = envelope.aggregate_id
-        last = (
-            await conn.fetchval("SELECT version FROM inbox_versions WHERE aggregate_id = $1 FOR UPDATE", aggregate_id)
-            or 0
-        )
+        # One round trip: the applied version (locked) and whether anything of it is parked.
+        found, parked = await conn.fetchrow(_LAST_AND_PARKED, aggregate_id)
+        last = found or 0
         version = envelope.aggregate_version
         if version <= last:
             EVENTS_CONSUMED.labels(self.service, envelope.service, "duplicate").inc()
@@ -116,7 +120,7 @@ class Inbox:
             return False
         if not await self._handle(conn, envelope, retrying=retrying):
             return False
-        while True:  # close the gap with whatever was parked behind this one
+        while parked:  # close the gap with whatever was parked behind this one
             row = await conn.fetchrow(
                 "SELECT envelope FROM inbox_parked WHERE aggregate_id = $1 AND version = $2", aggregate_id, version + 1
             )
@@ -126,7 +130,10 @@ class Inbox:
                 "DELETE FROM inbox_parked WHERE aggregate_id = $1 AND version = $2", aggregate_id, version + 1
             )
             version += 1
-        await conn.execute("DELETE FROM inbox_parked WHERE aggregate_id = $1 AND version <= $2", aggregate_id, version)
+        if parked:
+            await conn.execute(
+                "DELETE FROM inbox_parked WHERE aggregate_id = $1 AND version <= $2", aggregate_id, version
+            )
         await conn.execute(
             "INSERT INTO inbox_versions (aggregate_id, version, source) VALUES ($1, $2, $3) "
             "ON CONFLICT (aggregate_id) DO UPDATE SET version = EXCLUDED.version",

@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 import asyncpg
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from shared.contracts import Envelope, event_id
 from shared.messaging.inbox import Inbox, NotReady
@@ -111,3 +113,19 @@ def test_a_failing_handler_keeps_the_event_as_a_dead_letter_and_the_stream_goes_
     recorder, counts = run(new_database, [[envelope(a, 1, fail=True), envelope(a, 2)]])
     assert recorder.applied == [(str(a), 2)]
     assert counts["dead"] == 1
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_order_of_deliveries_with_redeliveries_applies_each_event_once_in_order(
+    new_database: Callable[[str], str], data: st.DataObject
+) -> None:
+    aggregates = [uuid.uuid4() for _ in range(3)]
+    events = [envelope(a, v) for a in aggregates for v in range(1, 5)]
+    deliveries = data.draw(st.permutations(events)) + data.draw(st.lists(st.sampled_from(events), max_size=6))
+    cuts = sorted(data.draw(st.sets(st.integers(1, len(deliveries) - 1), max_size=5)))
+    batches = [deliveries[i:j] for i, j in zip([0, *cuts], [*cuts, len(deliveries)], strict=True)]
+    recorder, counts = run(new_database, batches)
+    for a in aggregates:
+        assert [v for agg, v in recorder.applied if agg == str(a)] == [1, 2, 3, 4]
+    assert (counts["parked"], counts["waiting"], counts["dead"]) == (0, 0, 0)
