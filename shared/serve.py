@@ -9,6 +9,8 @@ import tempfile
 
 import uvicorn
 
+from shared.runtime import SETTLE_HEAP
+
 
 def serve(app_factory: str, settings_class: str) -> None:
     module, _, name = settings_class.partition(":")
@@ -16,6 +18,7 @@ def serve(app_factory: str, settings_class: str) -> None:
     if settings.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # each worker writes its samples here; /metrics adds them up (prometheus-client multiprocess mode)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=f"vanguard-metrics-{settings.port}-")
+    os.environ.setdefault(SETTLE_HEAP, "1")  # the workers settle their heap once started
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     uvicorn.run(
         app_factory,

@@ -15,6 +15,7 @@ from shared.api.limits import BodyLimit
 from shared.api.measure import Measure
 from shared.api.problems import install_problem_handlers
 from shared.auth import TokenCodec
+from shared.runtime import settle_heap_if_serving
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
 
@@ -43,9 +44,11 @@ def _with_datastores_on_the_loop(inner: Lifespan | None) -> Lifespan:
             await datastore.attach()
         try:
             if inner is None:
+                settle_heap_if_serving()
                 yield None
             else:
                 async with inner(app) as state:
+                    settle_heap_if_serving()
                     yield state
         finally:
             for datastore in attached:

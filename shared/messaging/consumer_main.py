@@ -14,6 +14,7 @@ from shared.config import ServiceSettings
 from shared.contracts import topic_pattern
 from shared.messaging.consumer import ConsumerSettings, consume
 from shared.messaging.inbox import Handler, Inbox
+from shared.runtime import settle_heap
 
 # Extra long-running work beside the consumer (e.g. a scheduler): (pool, stopping) -> coroutine
 Task = Callable[[asyncpg.Pool, asyncio.Event], Awaitable[None]]
@@ -47,6 +48,7 @@ def run_consumer(
                 group_id or f"{settings.topic_prefix}.{service}.{settings.instance}",
                 topic_pattern(settings.topic_prefix, follows),
             )
+            settle_heap()
             jobs = [asyncio.create_task(consume(consumer_settings, pool, Inbox(service, handler), stopping))]
             jobs += [asyncio.create_task(task(pool, stopping)) for task in tasks]
             done, _ = await asyncio.wait(jobs, return_when=asyncio.FIRST_EXCEPTION)

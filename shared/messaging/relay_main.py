@@ -13,6 +13,7 @@ from prometheus_client import start_http_server
 from shared.contracts import topic_name
 from shared.messaging.envelopes import EnvelopeFactory
 from shared.messaging.relay import Relay, RelaySettings
+from shared.runtime import settle_heap
 
 if TYPE_CHECKING:
     from eventsourcing.application import Application
@@ -38,6 +39,7 @@ def run_relay(service: str, settings: ServiceSettings, app: Application[UUID]) -
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stopping.set)
+        settle_heap()
         await relay.run(stopping)
 
     asyncio.run(main())
