@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -87,3 +88,26 @@ ORGANISATION = {
         },
     ]
 }
+
+
+def race(send: Callable[[int], httpx.Response], n: int = 2) -> list[httpx.Response]:
+    """Call `send(0..n-1)` from n threads released at once; their responses, in order."""
+    barrier = threading.Barrier(n)
+    results: list[httpx.Response | BaseException] = [RuntimeError("not run")] * n
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = send(i)
+        except BaseException as error:  # surfaced below
+            results[i] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results  # type: ignore[return-value]

@@ -20,11 +20,10 @@ from services.acceptance.app import AcceptanceApplication
 from services.acceptance.limits import admit
 from services.acceptance.vocabulary import LEVEL_LABELS, AcceptanceState, CommendationLevel, Grade
 from shared.api import CurrentPrincipal, RequestId
-from shared.api.routes import service_router
+from shared.api.routes import run_sync, service_router
 from shared.auth import Role
 from shared.errors import InvalidInput
 from shared.messaging.feed import event_feed
-from shared.persistence.asyncpg_store.greenlets import run_sync
 
 
 async def get_app(request: Request) -> AcceptanceApplication:

@@ -13,11 +13,10 @@ from services.tasking import evidence as files
 from services.tasking import schemas as s
 from services.tasking.app import TaskingApplication
 from shared.api import CurrentPrincipal, RequestId
-from shared.api.routes import service_router
+from shared.api.routes import run_sync, service_router
 from shared.auth import Role
 from shared.errors import InvalidInput, NotFound
 from shared.messaging.feed import event_feed
-from shared.persistence.asyncpg_store.greenlets import run_sync
 
 
 async def get_app(request: Request) -> TaskingApplication:

@@ -6,7 +6,6 @@ store holds exactly what it held before.
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,7 +21,7 @@ from fastapi.testclient import TestClient
 from services.filing.config import FilingSettings
 from services.filing.main import create_app
 from shared.auth import Principal, Role, TokenCodec
-from tests.support import SECRET, headers, milestones, project_body
+from tests.support import SECRET, headers, milestones, project_body, race
 
 pytestmark = pytest.mark.integration
 
@@ -758,28 +757,6 @@ def test_a_retried_approval_with_the_same_key_and_a_now_stale_version_answers_20
     assert other.status_code == 409 and other.json()["code"] == "stale_version"
 
 
-def _race(send: Callable[[int], httpx.Response], n: int = 2) -> list[httpx.Response]:
-    barrier = threading.Barrier(n)
-    results: list[httpx.Response | BaseException] = [RuntimeError("not run")] * n
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            results[i] = send(i)
-        except BaseException as error:  # surfaced below
-            results[i] = error
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    return results  # type: ignore[return-value]
-
-
 def test_two_concurrent_updates_from_the_same_version_give_one_success_and_one_conflict(
     fresh: tuple[FastAPI, TestClient],
 ) -> None:
@@ -788,7 +765,7 @@ def test_two_concurrent_updates_from_the_same_version_give_one_success_and_one_c
     version = project["version"]
     for round_ in range(5):
         before = len(event_ids(client))
-        responses = _race(
+        responses = race(
             lambda i, v=version, r=round_: client.post(
                 f"/projects/{project['id']}/revise",
                 json={"expected_version": v, "title": f"第{r}轮-{i}"},
@@ -809,7 +786,7 @@ def test_two_concurrent_updates_from_the_same_version_give_one_success_and_one_c
 def test_two_concurrent_creates_with_the_same_key_make_one_topic(fresh: tuple[FastAPI, TestClient]) -> None:
     _, client = fresh
     before = len(event_ids(client))
-    responses = _race(lambda i: client.post("/topics", json=TOPIC, headers=committee(request_id="same-key")))
+    responses = race(lambda i: client.post("/topics", json=TOPIC, headers=committee(request_id="same-key")))
     assert [r.status_code for r in responses] == [201, 201], [r.text for r in responses]
     assert responses[0].json()["id"] == responses[1].json()["id"]
     assert len(event_ids(client)) == before + 1

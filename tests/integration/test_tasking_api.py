@@ -8,7 +8,6 @@ says what is wrong, and neither the event store nor the evidence table changes.
 from __future__ import annotations
 
 import hashlib
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,7 +24,7 @@ from services.tasking.config import TaskingSettings
 from services.tasking.domain import board_id
 from services.tasking.main import create_app
 from shared.auth import Role
-from tests.support import SECRET, headers, token
+from tests.support import SECRET, headers, race, token
 
 pytestmark = pytest.mark.integration
 
@@ -1233,32 +1232,10 @@ def test_a_retried_progress_report_with_the_same_key_is_recorded_once(fresh: Fre
     assert event_count(fresh.client) == before + 1
 
 
-def _race(send: Callable[[int], httpx.Response], n: int) -> list[httpx.Response]:
-    barrier = threading.Barrier(n)
-    results: list[httpx.Response | BaseException] = [RuntimeError("not run")] * n
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            results[i] = send(i)
-        except BaseException as error:  # surfaced below
-            results[i] = error
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    return results  # type: ignore[return-value]
-
-
 def test_concurrent_creates_of_different_tasks_on_one_board_all_succeed(fresh: Fresh) -> None:
     n = 5  # create_task retries a board conflict 5 times: each loss is another's success, so all n succeed
     before = event_count(fresh.client)
-    responses = _race(
+    responses = race(
         lambda i: fresh.client.post(
             f"/projects/{fresh.pid}/tasks",
             json=task_body(title=f"任务{i}", assignee=("m-001", "m-002")[i % 2]),
@@ -1278,7 +1255,7 @@ def test_concurrent_creates_of_different_tasks_on_one_board_all_succeed(fresh: F
 
 def test_two_concurrent_creates_with_the_same_key_make_one_task(fresh: Fresh) -> None:
     before = event_count(fresh.client)
-    responses = _race(
+    responses = race(
         lambda i: fresh.client.post(
             f"/projects/{fresh.pid}/tasks", json=task_body(), headers=secretary(request_id="same-key")
         ),
@@ -1294,7 +1271,7 @@ def test_two_concurrent_creates_with_the_same_key_make_one_task(fresh: Fresh) ->
 def test_two_concurrent_reports_from_the_same_version_give_one_success_and_one_conflict(fresh: Fresh) -> None:
     task = create_task(fresh.client, fresh.pid)
     before = event_count(fresh.client)
-    responses = _race(
+    responses = race(
         lambda i: fresh.client.post(
             f"/tasks/{task['id']}/progress", json={"expected_version": 1, "percent": 10 + i}, headers=member()
         ),
