@@ -26,6 +26,7 @@ from kafka.partitioner.default import murmur2
 from shared.contracts import MARKER_KEY
 from shared.messaging import kafka
 from shared.observability import EVENTS_PUBLISHED, RELAY_LAG
+from shared.persistence.asyncpg_store import AsyncpgApplicationRecorder
 from shared.persistence.asyncpg_store.greenlets import run_sync
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ class Relay:
             await conn.execute(_SCHEMA)
             await self._load(conn)
             channel = getattr(getattr(self.recorder, "events_sql", None), "channel", None)
-            if channel:  # the event store NOTIFYs on every insert: publish at once instead of polling
+            if channel:  # writers NOTIFY soon after they commit (coalesced): publish at once, no polling
                 await conn.add_listener(channel, lambda *_: self._wake.set())
             await asyncio.to_thread(kafka.ensure_topic, s.bootstrap, s.topic, s.partitions)
             producer = await asyncio.to_thread(kafka.producer, s.bootstrap)
@@ -159,8 +160,16 @@ class Relay:
         if len(self._in_flight) >= _MAX_BATCHES_IN_FLIGHT:
             await asyncio.to_thread(producer.flush)  # type: ignore[attr-defined]
             await self._settle(conn)
+        # Our store hands out what precedes a write in flight at once, and waits only at the write.
+        settle = {"settle": False} if isinstance(self.recorder, AsyncpgApplicationRecorder) else {}
         page = await run_sync(
-            self.recorder.select_notifications, self._sent, self.settings.batch, None, (), inclusive_of_start=False
+            self.recorder.select_notifications,
+            self._sent,
+            self.settings.batch,
+            None,
+            (),
+            inclusive_of_start=False,
+            **settle,
         )
         if not page:
             if not self._in_flight:

@@ -26,6 +26,7 @@ from eventsourcing.persistence import (
     ProgrammingError,
 )
 
+from shared.persistence.asyncpg_store.announcer import Announcer
 from shared.persistence.asyncpg_store.greenlets import await_in, bridge_for
 from shared.persistence.asyncpg_store.pool import ConnectionPool
 
@@ -182,10 +183,13 @@ class _State:
         self.loop_thread: int | None = threading.get_ident() if thread is None else None
         self.pool = pool
         self.listeners: set[asyncpg.Connection] = set()
+        self.announcers: dict[str, Announcer] = {}
         self.closed = False
 
 
 async def _close_connections(state: _State) -> None:
+    for announcer in list(state.announcers.values()):
+        await announcer.close()
     for conn in list(state.listeners):
         with contextlib.suppress(Exception):
             await conn.close(timeout=2)
@@ -354,6 +358,16 @@ class AsyncpgDatastore:
         self._state.listeners.discard(conn)
         with contextlib.suppress(Exception):
             await conn.close(timeout=2)
+
+    def announce(self, channel: str) -> None:
+        """NOTIFY `channel` soon, coalesced with other writes (call on the pool's loop, committed)."""
+        state = self._state
+        if state.closed or state.loop is not asyncio.get_running_loop():
+            return
+        announcer = state.announcers.get(channel)
+        if announcer is None:
+            announcer = state.announcers[channel] = Announcer(state.pool, channel)
+        announcer.poke()
 
     def submit(self, coroutine: Coroutine[Any, Any, Any]) -> None:
         """Start a coroutine without waiting for it (say, releasing a listener on stop)."""

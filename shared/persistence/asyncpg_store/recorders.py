@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Sequence
+from typing import Any, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -24,6 +24,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import retry
 
 from shared.persistence.asyncpg_store.datastore import AsyncpgDatastore
+from shared.persistence.asyncpg_store.horizon import Horizon
 from shared.persistence.asyncpg_store.sql import EventsSQL, TrackingSQL, quote
 
 # Connection-level failures are retried, like eventsourcing.postgres does (a pool connection
@@ -31,6 +32,7 @@ from shared.persistence.asyncpg_store.sql import EventsSQL, TrackingSQL, quote
 _retry = retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)
 
 SUBSCRIPTION_BATCH = 2000  # notifications per select while a subscription catches up
+T = TypeVar("T")
 
 
 def _columns(
@@ -62,6 +64,10 @@ def _notification(
     notification = new(Notification)
     set_dict(notification, "__dict__", dict(zip(fields, row, strict=True)))
     return notification
+
+
+def _lower(stop: int | None, settled: int) -> int:
+    return settled if stop is None else min(stop, settled)
 
 
 def _not_after(tracking: Tracking) -> IntegrityError:
@@ -118,6 +124,7 @@ class AsyncpgAggregateRecorder(AsyncpgRecorder, AggregateRecorder):
             with_ids=self._with_ids,
         )
         self.create_statements += self.events_sql.create
+        self.horizon = Horizon()  # used when the table has notification ids
 
     @_retry
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
@@ -154,6 +161,15 @@ class AsyncpgAggregateRecorder(AsyncpgRecorder, AggregateRecorder):
 
 
 class AsyncpgApplicationRecorder(AsyncpgAggregateRecorder, ApplicationRecorder):
+    """Notification ids are taken without serialising commits (see `sql`), so reads settle gaps.
+
+    A page read from the log is handed out only up to its first unsettled gap (an id not visible
+    while a later one is, `horizon.Horizon`); by default the read then waits at a barrier for the
+    writers in flight and reads again, so a page is always complete, in order, and never skips an
+    id that is committed later. `settle=False` instead returns the part before the gap at once
+    (waiting only when that part would be empty): what a tailing reader like the relay wants.
+    """
+
     _with_ids = True
 
     @_retry
@@ -162,11 +178,17 @@ class AsyncpgApplicationRecorder(AsyncpgAggregateRecorder, ApplicationRecorder):
 
     def _insert_events(self, stored_events: Sequence[StoredEvent], tracking: Tracking | None) -> Sequence[int] | None:
         if len(stored_events) == 1:
-            return [self.datastore.run(self._fetchval(self.events_sql.insert_one, *_row(stored_events[0])))]
+            call = self._fetchval(self.events_sql.insert_one, *_row(stored_events[0]))
+            return [self.datastore.run(self._announced(call))]
         if not stored_events:
             return None
-        rows = self.datastore.run(self._fetch(self.events_sql.insert, *_columns(stored_events)))
+        rows = self.datastore.run(self._announced(self._fetch(self.events_sql.insert, *_columns(stored_events))))
         return [r[0] for r in rows]
+
+    async def _announced(self, write: Awaitable[T]) -> T:
+        result = await write
+        self.datastore.announce(self.events_sql.channel)
+        return result
 
     @_retry
     def select_notifications(
@@ -177,23 +199,63 @@ class AsyncpgApplicationRecorder(AsyncpgAggregateRecorder, ApplicationRecorder):
         topics: Sequence[str] = (),
         *,
         inclusive_of_start: bool = True,
+        settle: bool = True,
     ) -> Sequence[Notification]:
-        params: list[Any] = [p for p in (start, stop) if p is not None]
-        if topics:
-            params.append(list(topics))
-        params.append(limit)
-        statement = self.events_sql.select_notifications(
-            has_start=start is not None,
-            inclusive=inclusive_of_start,
-            has_stop=stop is not None,
-            has_topics=bool(topics),
-        )
-        rows = self.datastore.run(self._fetch(statement, *params))
+        after = 0 if start is None else start - 1 if inclusive_of_start else start
+        return self.datastore.run(self._select_notifications(after, limit, stop, list(topics), settle=settle))
+
+    async def _select_notifications(
+        self, after: int, limit: int, stop: int | None, topics: list[str], *, settle: bool
+    ) -> list[Notification]:
+        if topics:  # the rows in between are not read, so their gaps are not seen: settle first
+            stop = _lower(stop, await self._settle())
+            rows = await self._page(after, limit, stop, topics)
+            return [_notification(row) for row in rows]
+        rows = await self._page(after, limit, stop, topics)
+        ids = [row[0] for row in rows]
+        gap = self.horizon.first_gap(after, ids)
+        if gap is None:
+            self.horizon.read(after, ids)
+            return [_notification(row) for row in rows]
+        if not settle and gap > 0:
+            return [_notification(row) for row in rows[:gap]]
+        rows = await self._page(after, limit, _lower(stop, await self._barrier()), topics)
         return [_notification(row) for row in rows]
+
+    async def _page(self, after: int, limit: int, stop: int | None, topics: list[str]) -> list[asyncpg.Record]:
+        if stop is not None and stop <= after:
+            return []
+        params: list[Any] = [after]
+        if stop is not None:
+            params.append(stop)
+        if topics:
+            params.append(topics)
+        params.append(limit)
+        statement = self.events_sql.select_notifications(has_stop=stop is not None, has_topics=bool(topics))
+        return await self._fetch(statement, *params)
+
+    async def _settle(self) -> int:
+        """The settled mark, moved up to the highest visible id when nothing below it is missing."""
+        settled = self.horizon.settled
+        if settled == 0:  # a first look at what may be a long log: cheaper to wait than to count
+            return await self._barrier()
+        top, visible = await self._fetchrow(self.events_sql.visible_since, settled)
+        if top is None or visible != top - settled:
+            return await self._barrier()
+        self.horizon.advance(top)
+        return self.horizon.settled
+
+    async def _barrier(self) -> int:
+        """Wait for the writers in flight; everything taken before is then settled."""
+        lock, highest = self.events_sql.barrier
+        async with self.datastore.pool.lease() as conn, conn.transaction(isolation="read_committed"):
+            await conn.execute(lock)
+            self.horizon.advance(await conn.fetchval(highest))
+        return self.horizon.settled
 
     @_retry
     def max_notification_id(self) -> int | None:
-        return self.datastore.run(self._fetchval(self.events_sql.max_notification_id))
+        return self.datastore.run(self._settle()) or None
 
     def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()) -> Subscription[ApplicationRecorder]:
         return AsyncpgSubscription(self, gt=gt, topics=topics)
@@ -280,11 +342,13 @@ class AsyncpgProcessRecorder(AsyncpgTrackingRecorder, AsyncpgApplicationRecorder
         if tracking is None:
             return super()._insert_events(stored_events, None)
         tracked, notification_ids = self.datastore.run(
-            self._fetchrow(
-                self.insert_tracked,
-                *_columns(stored_events),
-                tracking.application_name,
-                tracking.notification_id,
+            self._announced(
+                self._fetchrow(
+                    self.insert_tracked,
+                    *_columns(stored_events),
+                    tracking.application_name,
+                    tracking.notification_id,
+                )
             )
         )
         if not tracked:

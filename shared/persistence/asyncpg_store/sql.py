@@ -5,12 +5,19 @@ Tables have the same layout as eventsourcing.postgres's, so either module can re
 Every write is one autocommitted statement (one round trip, no BEGIN/COMMIT): any error,
 e.g. a duplicate (originator_id, originator_version), rolls the whole batch back.
 
-Notification ids are taken under a transaction-scoped advisory lock per events table, held
-until commit, so transactions take ids in commit order and a reader tailing the sequence never
-passes over a gap that is filled in later. The lock is taken in a MATERIALIZED CTE that every
-inserted row is joined with, so it is held before the first nextval(). It is cheaper than
-eventsourcing.postgres's `LOCK TABLE ... IN EXCLUSIVE MODE`, and still serialises with writers
-using that module: their EXCLUSIVE lock conflicts with our INSERT's ROW EXCLUSIVE lock.
+Notification ids come from the table's sequence without serialising commits: a single-event
+insert holds a transaction-scoped *shared* advisory lock per events table from before its
+nextval() until it has committed, so single-event writers commit together (their WAL flushes are
+grouped). Readers therefore may see id n + 1 before n: `horizon.Horizon` finds such gaps and
+`barrier` settles them, by taking the same lock *exclusively* for a moment, which waits for every
+writer in flight. A batch holds the lock exclusively until commit, so its ids are contiguous
+(never interleaved with another writer's). The lock is taken in a MATERIALIZED CTE that every
+inserted row is joined with, so it is held before the first nextval().
+
+No write NOTIFYs: PostgreSQL serialises NOTIFYing transactions through their commit with a
+global lock, which would undo the above. `AsyncpgDatastore.announce` NOTIFYs after writes instead,
+coalesced. Writers using eventsourcing.postgres (`LOCK TABLE ... IN EXCLUSIVE MODE` until commit)
+still exclude ours: their EXCLUSIVE lock conflicts with our INSERT's ROW EXCLUSIVE lock.
 """
 
 from __future__ import annotations
@@ -44,10 +51,6 @@ def quote(name: str) -> str:
     return '"' + check_identifier(name).replace('"', '""') + '"'
 
 
-def literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def derived_name(base: str, suffix: str) -> str:
     """`base + suffix`, shortened with a hash when it would be truncated (and could collide)."""
     name = base + suffix
@@ -69,7 +72,7 @@ class EventsSQL:
 
     def __init__(self, schema: str, table: str, id_type: str, *, with_ids: bool) -> None:
         self.table_name = check_identifier(table)
-        self.channel = table  # LISTEN/NOTIFY channel name
+        self.channel = table  # LISTEN/NOTIFY channel name (see AsyncpgDatastore.announce)
         self.qualified = f"{quote(schema)}.{quote(table)}"
         self.create: list[str] = [
             f"CREATE TABLE IF NOT EXISTS {self.qualified} ("
@@ -88,20 +91,29 @@ class EventsSQL:
             return
         index = quote(derived_name(table, "_notification_id_idx"))
         self.create.append(f"CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {self.qualified} (notification_id ASC)")
-        self._lock = (
-            f"SELECT pg_advisory_xact_lock({advisory_key(schema, table)}), pg_notify({literal(self.channel)}, '')"
-        )
+        key = advisory_key(schema, table)
+        self._exclusive = f"SELECT pg_advisory_xact_lock({key})"
+        shared = f"SELECT pg_advisory_xact_lock_shared({key})"
         self.insert = (
-            f"WITH sequenced AS MATERIALIZED ({self._lock}) "
+            f"WITH sequenced AS MATERIALIZED ({self._exclusive}) "
             f"INSERT INTO {self.qualified} ({COLUMNS}) "
             f"SELECT e.* FROM sequenced, {self._unnest} AS e RETURNING notification_id"
         )
         self.insert_one = (
-            f"WITH sequenced AS MATERIALIZED ({self._lock}) "
+            f"WITH sequenced AS MATERIALIZED ({shared}) "
             f"INSERT INTO {self.qualified} ({COLUMNS}) SELECT {self._one} FROM sequenced RETURNING notification_id"
         )
+        # Run in a transaction, one statement after the other: the second statement's snapshot is
+        # taken while no writer is in flight (they hold the lock shared until they commit).
+        self.barrier = (self._exclusive, f"SELECT coalesce(max(notification_id), 0) FROM {self.qualified}")
+        # The highest visible id, and how many ids are visible above $1 up to it (one snapshot).
+        self.visible_since = (
+            f"SELECT top.m, (SELECT count(*) FROM {self.qualified} "
+            "WHERE notification_id > $1 AND notification_id <= top.m) "
+            f"FROM (SELECT max(notification_id) AS m FROM {self.qualified}) AS top"
+        )
         self.max_notification_id = f"SELECT max(notification_id) FROM {self.qualified}"
-        self._select_notifications: dict[tuple[bool, bool, bool, bool], str] = {}
+        self._select_notifications: dict[tuple[bool, bool], str] = {}
 
     def insert_tracked(self, tracking: TrackingSQL) -> str:
         """Events and a tracking position in one statement: returns (tracked, ids).
@@ -111,27 +123,26 @@ class EventsSQL:
         """
         return (
             f"WITH tracked AS ({tracking.upsert('$5', '$6')} RETURNING 1), "
-            f"sequenced AS MATERIALIZED ({self._lock} FROM tracked), "
+            f"sequenced AS MATERIALIZED ({self._exclusive} FROM tracked), "
             f"inserted AS (INSERT INTO {self.qualified} ({COLUMNS}) "
             f"SELECT e.* FROM sequenced, {self._unnest} AS e RETURNING notification_id) "
             "SELECT EXISTS (SELECT FROM tracked), "
             "ARRAY(SELECT notification_id FROM inserted ORDER BY notification_id)"
         )
 
-    def select_notifications(self, *, has_start: bool, inclusive: bool, has_stop: bool, has_topics: bool) -> str:
-        key = (has_start, inclusive, has_stop, has_topics)
+    def select_notifications(self, *, has_stop: bool, has_topics: bool) -> str:
+        """Notifications after $1, up to $2 if `has_stop`, of the topics in the next parameter if
+        `has_topics`, in id order, limited by the last parameter."""
+        key = (has_stop, has_topics)
         statement = self._select_notifications.get(key)
         if statement is None:
-            conditions: list[str] = []
-            if has_start:
-                conditions.append(f"notification_id {'>=' if inclusive else '>'} $1")
+            conditions = ["notification_id > $1"]
             if has_stop:
                 conditions.append(f"notification_id <= ${len(conditions) + 1}")
             if has_topics:
                 conditions.append(f"topic = ANY(${len(conditions) + 1}::text[])")
-            where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
             statement = (
-                f"SELECT notification_id, {COLUMNS} FROM {self.qualified}{where} "
+                f"SELECT notification_id, {COLUMNS} FROM {self.qualified} WHERE {' AND '.join(conditions)} "
                 f"ORDER BY notification_id LIMIT ${len(conditions) + 1}"
             )
             self._select_notifications[key] = statement
