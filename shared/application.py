@@ -14,6 +14,7 @@ from shared.auth import Principal, Role
 from shared.domain import VanguardAggregate
 from shared.errors import Forbidden, NotFound, NotServed, StaleVersion
 from shared.observability import EVENTS_RECORDED
+from shared.saved import SavedAggregates
 
 A = TypeVar("A", bound=VanguardAggregate)
 
@@ -22,6 +23,7 @@ class VanguardApplication(Application[UUID]):
     def __init__(self, env: Mapping[str, str] | None = None, departments: frozenset[str] = frozenset()) -> None:
         super().__init__(env)
         self.departments = departments
+        self.saved = SavedAggregates()
 
     def get(self, cls: type[A], aggregate_id: UUID) -> A:
         found = self.find(cls, aggregate_id)
@@ -62,6 +64,7 @@ class VanguardApplication(Application[UUID]):
             if existing is None:
                 raise
             return existing
+        self.saved.check_in(aggregates[0])
         return aggregates[0]  # type: ignore[return-value]
 
     def update(
@@ -73,11 +76,17 @@ class VanguardApplication(Application[UUID]):
         authorise: Callable[[A], None],
         act: Callable[[A], None],
     ) -> A:
-        """Load, authorise, check the expected version, act, save; a retried request answers again."""
-        aggregate = self.get(cls, aggregate_id)
+        """Load, authorise, check the expected version, act, save; a retried request answers again.
+
+        The aggregate comes from `saved` when this process saved it at the expected version (else
+        from the store); it goes back there only once saved again, so a failed command leaves
+        nothing half-changed behind.
+        """
+        aggregate = self.saved.check_out(cls, aggregate_id, expected_version) or self.get(cls, aggregate_id)
         self.served(aggregate.department)
         authorise(aggregate)
         if aggregate.answered(request_id):
+            self.saved.check_in(aggregate)
             return aggregate
         if aggregate.version != expected_version:
             raise stale(expected_version, aggregate.version)
@@ -89,6 +98,7 @@ class VanguardApplication(Application[UUID]):
             if fresh.answered(request_id):
                 return fresh
             raise stale(expected_version, fresh.version) from None
+        self.saved.check_in(aggregate)
         return aggregate
 
     def record(self, *aggregates: VanguardAggregate) -> None:

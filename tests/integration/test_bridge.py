@@ -137,3 +137,37 @@ def test_a_cancelled_request_leaves_the_pool_usable(filing: FilingApplication) -
             await datastore.detach()
 
     asyncio.run(asyncio.wait_for(serve(), 10))
+
+
+def test_a_saved_aggregate_spares_a_read_but_never_hides_another_workers_save(filing: FilingApplication) -> None:
+    # Two workers of one instance: two applications on one database, each with its own cache.
+    other = FilingApplication(filing.env, departments=frozenset({"fgw"}))
+    reads: list[object] = []
+    select_events = filing.recorder.select_events
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        reads.append(kwargs.get("originator_id"))
+        return select_events(*args, **kwargs)
+
+    filing.recorder.select_events = counted  # type: ignore[method-assign]
+    topic = pose(filing, 0)
+    assert filing.revise_topic(COMMITTEE, topic.id, 1, "a", title="第二版").version == 2
+    assert reads == []  # the command started from the topic this worker had just saved
+    assert other.revise_topic(COMMITTEE, topic.id, 2, "b", title="第三版").version == 3  # from the store
+    # This worker's saved copy is at version 2: a command expecting 2 is stale, not lost.
+    with pytest.raises(StaleVersion):
+        filing.revise_topic(COMMITTEE, topic.id, 2, "c", title="第四版")
+    assert filing.revise_topic(COMMITTEE, topic.id, 3, "d", title="第四版").title == "第四版"
+    assert reads  # the stale copy was dropped and the store read
+    assert other.get(Topic, topic.id).title == "第四版"
+
+
+def test_a_failed_command_leaves_no_half_changed_aggregate_behind(filing: FilingApplication) -> None:
+    topic = pose(filing, 0)
+    withdrawn = filing.withdraw_topic(COMMITTEE, topic.id, 1, "不再需要", "w")
+    with pytest.raises(Exception, match="withdrawn"):
+        filing.revise_topic(COMMITTEE, topic.id, withdrawn.version, "r", title="新")
+    with pytest.raises(Exception, match="already withdrawn"):
+        filing.withdraw_topic(COMMITTEE, topic.id, withdrawn.version, "再撤", "w2")
+    stored = filing.get(Topic, topic.id)
+    assert (stored.version, stored.title, stored.state) == (withdrawn.version, "课题 0", withdrawn.state)
