@@ -34,7 +34,7 @@ class ServiceSettings(CommonSettings):
             "ASYNCPG_DSN": self.database_dsn,
             "ASYNCPG_POOL_SIZE": str(self.pool_size),
             "CREATE_TABLE": "y",
-            # No aggregate cache: with several workers or instances a cached aggregate must be
-            # fast-forwarded (a query anyway) under a thread lock, and two requests for one
-            # aggregate on one event loop (bridge greenlets) would deadlock on that lock.
+            # Not the library's aggregate cache: it fast-forwards under a thread lock, and two
+            # requests for one aggregate on one event loop (bridge greenlets) would deadlock on
+            # it. Commands use shared.saved.SavedAggregates instead (checked against versions).
         }
