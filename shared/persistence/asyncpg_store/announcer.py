@@ -17,7 +17,7 @@ from shared.persistence.asyncpg_store.pool import ConnectionPool
 
 log = logging.getLogger(__name__)
 
-ANNOUNCE_INTERVAL = 0.005  # seconds
+ANNOUNCE_INTERVAL = 0.001  # seconds
 
 
 class Announcer:
