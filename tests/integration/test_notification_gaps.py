@@ -207,3 +207,24 @@ def test_listeners_hear_of_writes_soon_with_notifies_coalesced(recorder) -> None
         assert len(heard) < 200, "one NOTIFY per write: not coalesced"
     finally:
         datastore.run(datastore.unlisten(listener))
+
+
+def test_sparse_writes_are_each_announced_at_once(recorder) -> None:
+    datastore = recorder.datastore
+    heard: list[float] = []
+    listener = datastore.run(
+        datastore.listen(recorder.events_sql.channel, lambda: heard.append(time.monotonic()), lambda: None)
+    )
+    try:
+        delays = []
+        for _ in range(5):
+            time.sleep(0.05)
+            before = len(heard)
+            recorder.insert_events([event()])
+            written = time.monotonic()
+            while len(heard) == before and time.monotonic() < written + 5:
+                time.sleep(0.001)
+            delays.append(heard[-1] - written)
+        assert max(delays) < 0.03, delays  # not held back for a coalescing window
+    finally:
+        datastore.run(datastore.unlisten(listener))
