@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
-from fastapi import Depends, Query, Request, Response
+from fastapi import Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from services.acceptance import casebook as book
@@ -19,23 +19,14 @@ from services.acceptance import schemas as s
 from services.acceptance.app import AcceptanceApplication
 from services.acceptance.limits import admit
 from services.acceptance.vocabulary import LEVEL_LABELS, AcceptanceState, CommendationLevel, Grade
-from shared.api import CurrentPrincipal, RequestId
+from shared.api import CurrentPrincipal, RequestId, app_state
 from shared.api.routes import run_sync, service_router
 from shared.auth import Role
 from shared.errors import InvalidInput
 from shared.messaging.feed import event_feed
 
-
-async def get_app(request: Request) -> AcceptanceApplication:
-    return request.app.state.acceptance
-
-
-async def get_pool(request: Request) -> asyncpg.Pool:
-    return request.app.state.pool
-
-
-Acceptances = Annotated[AcceptanceApplication, Depends(get_app)]
-Pool = Annotated[asyncpg.Pool, Depends(get_pool)]
+Acceptances = Annotated[AcceptanceApplication, app_state("acceptance")]
+Pool = Annotated[asyncpg.Pool, app_state("pool")]
 router = service_router()
 PUBLIC = "公开 public (no account)"
 ACCEPTANCE = "公开验收 acceptance"

@@ -5,25 +5,20 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Depends, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from services.filing import schemas as s
 from services.filing.app import FilingApplication, can_read
 from services.filing.domain import Project, Topic
 from services.filing.organisation import Department
 from services.filing.vocabulary import Direction, ProjectState, TopicState
-from shared.api import CurrentPrincipal, RequestId
+from shared.api import CurrentPrincipal, RequestId, app_state
 from shared.api.routes import service_router
 from shared.auth import Role
 from shared.errors import InvalidInput
 from shared.messaging.feed import event_feed
 
-
-async def get_app(request: Request) -> FilingApplication:
-    return request.app.state.filing
-
-
-Filing = Annotated[FilingApplication, Depends(get_app)]
+Filing = Annotated[FilingApplication, app_state("filing")]
 router = service_router()
 
 

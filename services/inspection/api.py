@@ -6,23 +6,18 @@ from collections.abc import Callable
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Depends, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from services.inspection import schemas as s
 from services.inspection.app import InspectionApplication
 from services.inspection.vocabulary import Colour, OrderState
-from shared.api import CurrentPrincipal, RequestId
+from shared.api import CurrentPrincipal, RequestId, app_state
 from shared.api.routes import service_router
 from shared.auth import Principal, Role
 from shared.errors import InvalidInput
 from shared.messaging.feed import event_feed
 
-
-async def get_app(request: Request) -> InspectionApplication:
-    return request.app.state.inspection
-
-
-Inspection = Annotated[InspectionApplication, Depends(get_app)]
+Inspection = Annotated[InspectionApplication, app_state("inspection")]
 router = service_router()
 
 

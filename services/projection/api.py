@@ -6,19 +6,14 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
-from fastapi import Depends, Query, Request
+from fastapi import Query
 
 from services.projection import queries
-from shared.api import CurrentPrincipal
+from shared.api import CurrentPrincipal, app_state
 from shared.api.routes import service_router
 from shared.errors import Forbidden, InvalidInput, NotFound
 
-
-async def get_pool(request: Request) -> asyncpg.Pool:
-    return request.app.state.pool
-
-
-Pool = Annotated[asyncpg.Pool, Depends(get_pool)]
+Pool = Annotated[asyncpg.Pool, app_state("pool")]
 router = service_router()
 
 

@@ -7,28 +7,19 @@ from urllib.parse import quote, unquote
 from uuid import UUID
 
 import asyncpg
-from fastapi import Depends, Header, Query, Request, Response
+from fastapi import Header, Query, Request, Response
 
 from services.tasking import evidence as files
 from services.tasking import schemas as s
 from services.tasking.app import TaskingApplication
-from shared.api import CurrentPrincipal, RequestId
+from shared.api import CurrentPrincipal, RequestId, app_state
 from shared.api.routes import run_sync, service_router
 from shared.auth import Role
 from shared.errors import InvalidInput, NotFound
 from shared.messaging.feed import event_feed
 
-
-async def get_app(request: Request) -> TaskingApplication:
-    return request.app.state.tasking
-
-
-async def get_pool(request: Request) -> asyncpg.Pool:
-    return request.app.state.pool
-
-
-Tasking = Annotated[TaskingApplication, Depends(get_app)]
-Pool = Annotated[asyncpg.Pool, Depends(get_pool)]
+Tasking = Annotated[TaskingApplication, app_state("tasking")]
+Pool = Annotated[asyncpg.Pool, app_state("pool")]
 router = service_router()
 
 

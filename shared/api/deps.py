@@ -1,40 +1,65 @@
-"""FastAPI dependencies shared by every service, as Annotated aliases."""
+"""Request-level parameters every service shares, as Annotated aliases (see routes.FromRequest)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
-from fastapi.security import HTTPBearer
+from fastapi import Request
 
+from shared.api.routes import FromRequest
 from shared.auth import Principal
 from shared.errors import InvalidInput, NotAuthenticated
 
-
-class BearerPrincipal(HTTPBearer):
-    """The caller, from `Authorization: Bearer <JWT>`; in OpenAPI as the bearer security scheme
-    (the docs page's Authorize button)."""
-
-    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
-        authorization = request.headers.get("authorization")
-        if not authorization or authorization[:7].lower() != "bearer ":
-            raise NotAuthenticated("send 'Authorization: Bearer <token>'; mint one with ./vanguard token")
-        return request.app.state.tokens.verify(authorization[7:].strip())
-
-
-get_principal = BearerPrincipal(
-    bearerFormat="JWT",
-    scheme_name="bearer",
-    description="A token from ./vanguard token: role, department and branch are claims in it.",
-    auto_error=False,
-)
+BEARER = "bearer"
+# components.securitySchemes of every service's OpenAPI document (the docs page's Authorize button)
+SECURITY_SCHEMES: dict[str, Any] = {
+    BEARER: {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "A token from ./vanguard token: role, department and branch are claims in it.",
+    }
+}
+IDEMPOTENCY_KEY = "idempotency-key"
+MAX_IDEMPOTENCY_KEY = 128
 
 
-async def get_request_id(idempotency_key: Annotated[str | None, Header()] = None) -> str | None:
-    if idempotency_key is not None and not (0 < len(idempotency_key) <= 128):
-        raise InvalidInput("the Idempotency-Key header must be 1–128 characters")
-    return idempotency_key
+def principal_of(request: Request) -> Principal:
+    """The caller, from `Authorization: Bearer <JWT>`."""
+    authorization = request.headers.get("authorization")
+    if not authorization or authorization[:7].lower() != "bearer ":
+        raise NotAuthenticated("send 'Authorization: Bearer <token>'; mint one with ./vanguard token")
+    return request.app.state.tokens.verify(authorization[7:].strip())
 
 
-CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
-RequestId = Annotated[str | None, Depends(get_request_id)]
+def request_id_of(request: Request) -> str | None:
+    """The command's Idempotency-Key: a retried command with the same key records nothing twice."""
+    key = request.headers.get(IDEMPOTENCY_KEY)
+    if key is not None and not (0 < len(key) <= MAX_IDEMPOTENCY_KEY):
+        raise InvalidInput(f"the Idempotency-Key header must be 1–{MAX_IDEMPOTENCY_KEY} characters")
+    return key
+
+
+def app_state(name: str) -> FromRequest:
+    """The object a service keeps as `app.state.<name>` (its application, its pool)."""
+    return FromRequest(lambda request: getattr(request.app.state, name))
+
+
+CurrentPrincipal = Annotated[Principal, FromRequest(principal_of, {"security": [{BEARER: []}]})]
+RequestId = Annotated[
+    str | None,
+    FromRequest(
+        request_id_of,
+        {
+            "parameters": [
+                {
+                    "name": IDEMPOTENCY_KEY,
+                    "in": "header",
+                    "required": False,
+                    "description": "Send the same key when retrying a command: it is recorded once.",
+                    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY},
+                }
+            ]
+        },
+    ),
+]

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 
+from shared.api.deps import SECURITY_SCHEMES
 from shared.api.limits import BodyLimit
 from shared.api.measure import Measure
 from shared.api.problems import install_problem_handlers
@@ -57,6 +58,19 @@ def _with_datastores_on_the_loop(inner: Lifespan | None) -> Lifespan:
     return lifespan
 
 
+def _document_security(app: FastAPI) -> None:
+    """The bearer scheme in components (operations name it through deps.CurrentPrincipal)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            schema.setdefault("components", {}).setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_service_app(service: str, instance: str, jwt_secret: str, **kwargs: Any) -> FastAPI:
     """The shell: problem details, body limit, metrics, health. Put the service's event-sourced
     applications in `app.state.applications`: their event stores then use the server's loop."""
@@ -70,6 +84,7 @@ def create_service_app(service: str, instance: str, jwt_secret: str, **kwargs: A
     app.state.service = service
     app.state.instance = instance
     install_problem_handlers(app)
+    _document_security(app)
     app.add_middleware(BodyLimit)
     app.add_middleware(Measure, service=service)
 

@@ -32,11 +32,18 @@ def _drive(url: str, on_progress: Callable[[int], None]) -> list[str]:
 
             def post(path: str, body: dict[str, object]) -> dict[str, object]:
                 nonlocal done
+                key = f"{path}-{n}-{body.get('expected_version', 0)}"
+                response: httpx.Response | None = None
                 for _ in range(50):  # a retried command is answered once: same Idempotency-Key
-                    key = f"{path}-{n}-{body.get('expected_version', 0)}"
-                    response = client.post(path, json=body, headers=headers(Role.COMMITTEE, "fgw", request_id=key))
+                    try:
+                        response = client.post(path, json=body, headers=headers(Role.COMMITTEE, "fgw", request_id=key))
+                    except httpx.TransportError:
+                        # A keep-alive connection left idle while the broker restarts (the driving
+                        # threads wait for that) may be closed by the server as we reuse it: retry.
+                        continue
                     if response.status_code < 500:
                         break
+                assert response is not None, f"{path}: no answer in 50 attempts"
                 assert response.status_code in (200, 201), response.text
                 with lock:
                     done += 1

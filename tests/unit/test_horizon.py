@@ -65,3 +65,12 @@ def test_the_safe_prefix_is_exactly_the_ids_before_the_first_unsettled_missing_i
     if gap is not None:
         assert ids[gap] - 1 > max(after, settled)
         assert ids[gap] - 1 not in committed
+
+
+def test_the_part_of_a_page_before_its_gap_extends_the_mark() -> None:
+    horizon = Horizon()
+    ids = [1, 2, 4]
+    gap = horizon.first_gap(0, ids)
+    horizon.read(0, ids[:gap])
+    assert horizon.settled == 2
+    assert horizon.first_gap(2, [4]) == 0  # 3 is still unsettled

@@ -37,7 +37,8 @@ class Horizon:
         return None
 
     def read(self, after: int, ids: Sequence[int]) -> None:
-        """A page of `ids` after `after` had no gap: when it joins the settled part, extend it."""
+        """`ids` after `after` have no unsettled gap (a page, or the part of one before its first
+        gap): when they join the settled part, extend it."""
         if ids and after <= self.settled:
             self.advance(ids[-1])
 

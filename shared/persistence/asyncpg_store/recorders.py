@@ -218,6 +218,7 @@ class AsyncpgApplicationRecorder(AsyncpgAggregateRecorder, ApplicationRecorder):
             self.horizon.read(after, ids)
             return [_notification(row) for row in rows]
         if not settle and gap > 0:
+            self.horizon.read(after, ids[:gap])  # what comes before the gap is settled
             return [_notification(row) for row in rows[:gap]]
         rows = await self._page(after, limit, _lower(stop, await self._barrier()), topics)
         return [_notification(row) for row in rows]
