@@ -1,6 +1,8 @@
 """SQL text for the asyncpg recorders: identifiers, DDL and the statements on the hot path.
 
-Tables have the same layout as eventsourcing.postgres's, so either module can read the other's.
+Tables have the same layout as eventsourcing.postgres's, so either module can read the other's
+(a table that our writers are writing is read safely only through this module: the library's
+readers do not settle gaps in the notification ids, see below).
 
 Every write is one autocommitted statement (one round trip, no BEGIN/COMMIT): any error,
 e.g. a duplicate (originator_id, originator_version), rolls the whole batch back.
@@ -112,7 +114,6 @@ class EventsSQL:
             "WHERE notification_id > $1 AND notification_id <= top.m) "
             f"FROM (SELECT max(notification_id) AS m FROM {self.qualified}) AS top"
         )
-        self.max_notification_id = f"SELECT max(notification_id) FROM {self.qualified}"
         self._select_notifications: dict[tuple[bool, bool], str] = {}
 
     def insert_tracked(self, tracking: TrackingSQL) -> str:
