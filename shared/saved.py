@@ -17,7 +17,7 @@ from shared.domain import VanguardAggregate
 
 A = TypeVar("A", bound=VanguardAggregate)
 
-SAVED_AGGREGATES = 4096  # entries per application: a few MB
+SAVED_AGGREGATES = 4096  # entries per application (the least recently saved go first)
 
 
 class SavedAggregates:
