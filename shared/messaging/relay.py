@@ -62,6 +62,8 @@ class Relay:
         self.settings = settings
         self.envelopes = envelopes
         self.recorder = envelopes.app.recorder
+        # Our store hands out what precedes a write in flight at once, and waits only at the write.
+        self._read_options = {"settle": False} if isinstance(self.recorder, AsyncpgApplicationRecorder) else {}
         self.position = 0
         self.marker: str | None = None
         self.marker_offset: int | None = None
@@ -160,8 +162,6 @@ class Relay:
         if len(self._in_flight) >= _MAX_BATCHES_IN_FLIGHT:
             await asyncio.to_thread(producer.flush)  # type: ignore[attr-defined]
             await self._settle(conn)
-        # Our store hands out what precedes a write in flight at once, and waits only at the write.
-        settle = {"settle": False} if isinstance(self.recorder, AsyncpgApplicationRecorder) else {}
         page = await run_sync(
             self.recorder.select_notifications,
             self._sent,
@@ -169,7 +169,7 @@ class Relay:
             None,
             (),
             inclusive_of_start=False,
-            **settle,
+            **self._read_options,
         )
         if not page:
             if not self._in_flight:

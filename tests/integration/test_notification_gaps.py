@@ -190,41 +190,37 @@ def test_a_tailing_reader_sees_every_committed_id_once_and_in_order(recorder, ds
     assert len(committed) < committed[-1]  # conflicts did leave gaps behind
 
 
-def test_listeners_hear_of_writes_soon_with_notifies_coalesced(recorder) -> None:
+@pytest.fixture
+def heard(recorder) -> Iterator[list[float]]:
+    """When each NOTIFY on the events table's channel arrived (a LISTEN connection of its own)."""
     datastore = recorder.datastore
-    heard: list[float] = []
+    times: list[float] = []
     listener = datastore.run(
-        datastore.listen(recorder.events_sql.channel, lambda: heard.append(time.monotonic()), lambda: None)
+        datastore.listen(recorder.events_sql.channel, lambda: times.append(time.monotonic()), lambda: None)
     )
-    try:
-        for _ in range(200):
-            recorder.insert_events([event()])
-        last_write = time.monotonic()
-        deadline = last_write + 5
-        while (not heard or heard[-1] < last_write) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert heard and heard[-1] >= last_write, "no NOTIFY after the last write"
-        assert len(heard) < 200, "one NOTIFY per write: not coalesced"
-    finally:
-        datastore.run(datastore.unlisten(listener))
+    yield times
+    datastore.run(datastore.unlisten(listener))
 
 
-def test_sparse_writes_are_each_announced_at_once(recorder) -> None:
-    datastore = recorder.datastore
-    heard: list[float] = []
-    listener = datastore.run(
-        datastore.listen(recorder.events_sql.channel, lambda: heard.append(time.monotonic()), lambda: None)
-    )
-    try:
-        delays = []
-        for _ in range(5):
-            time.sleep(0.05)
-            before = len(heard)
-            recorder.insert_events([event()])
-            written = time.monotonic()
-            while len(heard) == before and time.monotonic() < written + 5:
-                time.sleep(0.001)
-            delays.append(heard[-1] - written)
-        assert max(delays) < 0.03, delays  # not held back for a coalescing window
-    finally:
-        datastore.run(datastore.unlisten(listener))
+def test_listeners_hear_of_writes_soon_with_notifies_coalesced(recorder, heard: list[float]) -> None:
+    for _ in range(200):
+        recorder.insert_events([event()])
+    last_write = time.monotonic()
+    deadline = last_write + 5
+    while (not heard or heard[-1] < last_write) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert heard and heard[-1] >= last_write, "no NOTIFY after the last write"
+    assert len(heard) < 200, "one NOTIFY per write: not coalesced"
+
+
+def test_sparse_writes_are_each_announced_at_once(recorder, heard: list[float]) -> None:
+    delays = []
+    for _ in range(5):
+        time.sleep(0.05)
+        before = len(heard)
+        recorder.insert_events([event()])
+        written = time.monotonic()
+        while len(heard) == before and time.monotonic() < written + 5:
+            time.sleep(0.001)
+        delays.append(heard[-1] - written)
+    assert max(delays) < 0.03, delays  # not held back for a coalescing window
