@@ -25,6 +25,7 @@ tells the relay whether the broker still holds what it published) and carries no
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -63,10 +64,36 @@ class Envelope:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Envelope:
+        """Parse and check the envelope's shape (a consumer keeps what fails as a dead letter)."""
         raw = json.loads(data)
+        if not isinstance(raw, dict):
+            raise ValueError("an envelope is a JSON object")
         if raw.get("schema_version") != SCHEMA_VERSION:
             raise ValueError(f"unsupported envelope schema_version {raw.get('schema_version')}")
-        return cls(**raw)
+        envelope = cls(**raw)
+        envelope.check()
+        return envelope
+
+    def check(self) -> None:
+        """Raise ValueError unless every field has the type and form the contract promises."""
+        uuid.UUID(self.event_id)
+        uuid.UUID(self.aggregate_id)
+        version = self.aggregate_version
+        if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version < 2**31:
+            raise ValueError(f"aggregate_version {version!r} is not a positive 32-bit integer")
+        for name in ("type", "aggregate_type", "department", "occurred_at"):
+            if not isinstance(getattr(self, name), str):
+                raise ValueError(f"{name} must be a string")
+        if self.branch is not None and not isinstance(self.branch, str):
+            raise ValueError("branch must be a string or null")
+        if self.request_id is not None and not isinstance(self.request_id, str):
+            raise ValueError("request_id must be a string or null")
+        if not isinstance(self.actor, dict) or not isinstance(self.payload, dict):
+            raise ValueError("actor and payload must be objects")
+        if not isinstance(self.source, dict) or not {"service", "instance", "position"} <= self.source.keys():
+            raise ValueError("source must name its service, instance and position")
+        if dt.datetime.fromisoformat(self.occurred_at).tzinfo is None:
+            raise ValueError("occurred_at must carry its time zone")
 
 
 def event_id(aggregate_id: uuid.UUID | str, version: int) -> str:

@@ -20,3 +20,13 @@ RELAY_LAG = Gauge("vanguard_relay_lag_events", "Events recorded but not yet publ
 EVENTS_CONSUMED = Counter("vanguard_events_consumed_total", "Events consumed", ["service", "source", "outcome"])
 CONSUMER_LAG = Gauge("vanguard_consumer_lag_seconds", "Age of the last applied event", ["service"])
 CONSUMER_ERRORS = Counter("vanguard_consumer_errors_total", "Events that failed in a handler", ["service"])
+DEAD_LETTERS = Counter(
+    "vanguard_dead_letters_total",
+    "Events kept as dead letters: a handler failed, the event could not be stored, or the record was no envelope",
+    ["service", "source", "reason"],
+)
+CONSUMER_RETRIES = Counter(
+    "vanguard_consumer_batch_retries_total",
+    "Batches that failed as a whole and were retried event by event",
+    ["service"],
+)

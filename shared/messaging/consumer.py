@@ -1,4 +1,11 @@
-"""The consumer loop: Kafka records in, inbox transactions out, offsets committed after."""
+"""The consumer loop: Kafka records in, inbox transactions out, offsets committed after.
+
+An offset is committed only past records that were applied or kept as dead letters. A batch
+is one inbox transaction; should it fail as a whole, its records are applied one by one, so one
+bad event cannot take its neighbours with it. A record that cannot be stored even as a dead
+letter (the database is unreachable) stops its partition where it is: nothing after it is
+committed, and the consumer starts over from the last committed offsets.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +16,15 @@ import time
 from dataclasses import dataclass
 
 import asyncpg
+from kafka import TopicPartition
 from kafka.errors import KafkaError
+from kafka.structs import OffsetAndMetadata
 
 from shared.contracts import MARKER_KEY, Envelope
 from shared.messaging import kafka
 from shared.messaging.inbox import Inbox, decode
-from shared.observability import CONSUMER_ERRORS
+from shared.messaging.transient import TRANSIENT
+from shared.observability import CONSUMER_ERRORS, CONSUMER_RETRIES
 
 log = logging.getLogger("vanguard.consumer")
 COMMIT_EVERY_SECONDS = 1.0
@@ -26,6 +36,25 @@ class ConsumerSettings:
     bootstrap: str
     group_id: str
     pattern: str
+
+
+@dataclass(frozen=True)
+class Item:
+    """One record polled: an envelope to apply, or a record that is none (`problem` says why)."""
+
+    partition: TopicPartition
+    offset: int
+    envelope: Envelope | None
+    raw: bytes | None = None
+    problem: str | None = None
+
+    @property
+    def origin(self) -> str:
+        return f"{self.partition.topic}/{self.partition.partition}@{self.offset}"
+
+
+class PartitionStalled(Exception):
+    """Some record could be neither applied nor kept: its partition starts over from the commit."""
 
 
 async def consume(settings: ConsumerSettings, pool: asyncpg.Pool, inbox: Inbox, stopping: asyncio.Event) -> None:
@@ -41,49 +70,116 @@ async def consume(settings: ConsumerSettings, pool: asyncpg.Pool, inbox: Inbox, 
 
 
 async def _consume(settings: ConsumerSettings, pool: asyncpg.Pool, inbox: Inbox, stopping: asyncio.Event) -> None:
-    """Kafka offsets are only a hint: the inbox is the truth."""
     consumer = await asyncio.to_thread(kafka.consumer, settings.bootstrap, settings.group_id)
     consumer.subscribe(pattern=settings.pattern)
     assigned_at = committed_at = time.monotonic()
+    done: dict[TopicPartition, int] = {}  # per partition: the offset after the last record dealt with
+    committed: dict[TopicPartition, int] = {}
     try:
         while not stopping.is_set():
             polled = await asyncio.to_thread(consumer.poll, 100)
             if consumer.assignment():
-                assigned_at = committed_at = time.monotonic()
+                assigned_at = time.monotonic()
             elif time.monotonic() - assigned_at > UNASSIGNED_LIMIT_SECONDS:
                 # A group join that never completes has been seen on the embedded broker when a
                 # matching topic appears late: start over with a fresh client.
                 raise RuntimeError(f"no partitions assigned for {UNASSIGNED_LIMIT_SECONDS} s; rejoining")
-            if not polled:
-                continue
-            envelopes: list[Envelope] = []
-            for records in polled.values():
-                for record in records:
-                    if record.key == MARKER_KEY:
-                        continue
-                    decoded = decode(record.value)
-                    if isinstance(decoded, Envelope):
-                        envelopes.append(decoded)
-                    else:
-                        CONSUMER_ERRORS.labels(inbox.service).inc()
-                        log.error(
-                            "undecodable record at %s/%s@%s: %s",
-                            record.topic,
-                            record.partition,
-                            record.offset,
-                            decoded["error"],
-                        )
-            if envelopes:
-                async with pool.acquire() as conn:
-                    await inbox.apply_batch(conn, envelopes)
-            if time.monotonic() - committed_at < COMMIT_EVERY_SECONDS:
-                continue  # offsets are only a hint (the inbox drops redeliveries): commit now and then
-            committed_at = time.monotonic()
-            try:
-                await asyncio.to_thread(consumer.commit)
-            except KafkaError as error:  # e.g. a rebalance: the inbox drops whatever is redelivered
-                log.info("offset commit skipped (%s)", error)
+            if polled:
+                await apply_polled(pool, inbox, items_of(polled), done)
+            if time.monotonic() - committed_at >= COMMIT_EVERY_SECONDS:
+                committed_at = time.monotonic()
+                await _commit(consumer, done, committed)
     finally:
         with contextlib.suppress(Exception):
-            await asyncio.to_thread(consumer.commit)
-        await asyncio.to_thread(consumer.close)
+            await _commit(consumer, done, committed)
+        await asyncio.to_thread(consumer.close, autocommit=False)
+
+
+def items_of(polled: dict[TopicPartition, list[object]]) -> list[Item]:
+    """The records of a poll, decoded, in order per partition; the relay's markers are skipped."""
+    items = []
+    for partition, records in polled.items():
+        for record in records:
+            offset, key, value = record.offset, record.key, record.value  # type: ignore[attr-defined]
+            if key == MARKER_KEY:
+                items.append(Item(partition, offset, None))
+                continue
+            decoded = decode(value)
+            if isinstance(decoded, Envelope):
+                items.append(Item(partition, offset, decoded))
+            else:
+                items.append(Item(partition, offset, None, value or b"", decoded["error"]))
+    return items
+
+
+async def apply_polled(pool: asyncpg.Pool, inbox: Inbox, items: list[Item], done: dict[TopicPartition, int]) -> None:
+    """Apply (or dead-letter) the items, recording in `done` how far each partition got.
+
+    Raises PartitionStalled, after dealing with every partition it could, if some record could
+    be neither applied nor kept.
+    """
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            await _apply(conn, inbox, items)
+    except Exception:
+        log.exception("a batch of %d records failed; applying them one by one", len(items))
+        CONSUMER_RETRIES.labels(inbox.service).inc()
+        await _apply_one_by_one(pool, inbox, items, done)
+        return
+    for item in items:
+        done[item.partition] = item.offset + 1
+
+
+async def _apply(conn: asyncpg.Connection, inbox: Inbox, items: list[Item]) -> None:
+    for item in items:
+        if item.problem is not None:
+            log.error("record at %s is no envelope: %s", item.origin, item.problem)
+            await inbox.dead_letter_record(conn, item.origin, item.raw or b"", item.problem)
+    envelopes = [item.envelope for item in items if item.envelope is not None]
+    if envelopes:
+        await inbox.apply_batch(conn, envelopes)
+
+
+async def _apply_one_by_one(
+    pool: asyncpg.Pool, inbox: Inbox, items: list[Item], done: dict[TopicPartition, int]
+) -> None:
+    stalled: set[TopicPartition] = set()
+    for item in items:
+        if item.partition in stalled:
+            continue  # its predecessor is still due: nothing after it may be passed
+        try:
+            async with pool.acquire() as conn:
+                try:
+                    async with conn.transaction():
+                        await _apply(conn, inbox, [item])
+                except TRANSIENT:
+                    raise
+                except Exception as error:
+                    if item.envelope is None:
+                        raise
+                    log.exception("event %s cannot be applied; keeping it as a dead letter", item.envelope.event_id)
+                    await inbox.dead_letter(conn, item.envelope, error)
+        except Exception:
+            log.exception("record at %s could be neither applied nor kept; its partition waits", item.origin)
+            stalled.add(item.partition)
+            continue
+        done[item.partition] = item.offset + 1
+    if stalled:
+        raise PartitionStalled(", ".join(f"{p.topic}/{p.partition}" for p in sorted(stalled)))
+
+
+async def _commit(consumer: object, done: dict[TopicPartition, int], committed: dict[TopicPartition, int]) -> None:
+    """Commit how far each partition was dealt with (offsets are a hint: the inbox drops repeats)."""
+    assigned = consumer.assignment()  # type: ignore[attr-defined]
+    for revoked in set(done) - assigned:  # its new owner starts from what was committed; the inbox drops repeats
+        done.pop(revoked)
+        committed.pop(revoked, None)
+    due = {p: OffsetAndMetadata(o, "", -1) for p, o in done.items() if committed.get(p) != o}
+    if not due:
+        return
+    try:
+        await asyncio.to_thread(consumer.commit, due)  # type: ignore[attr-defined]
+    except KafkaError as error:  # e.g. a rebalance: the inbox drops whatever is redelivered
+        log.info("offset commit skipped (%s)", error)
+        return
+    committed.update({p: m.offset for p, m in due.items()})

@@ -3,7 +3,10 @@
 An event's effect and the consumer's record of it (the aggregate's last applied version)
 commit in one PostgreSQL transaction. A redelivered event (version already applied) is
 dropped; one that arrives before its predecessor is parked and applied when the gap closes.
-An event whose handler fails is kept in a dead-letter table with the error, never lost.
+An event whose handler fails is kept in a dead-letter table with the error, never lost; so
+is one the inbox cannot even store (`dead_letter`) and a record that is no envelope at all
+(`dead_letter_record`). Envelopes are kept as `json`, not `jsonb`: `json` keeps the text as
+sent, so an escaped NUL (which PostgreSQL refuses in `jsonb` and `text`) is stored as it came.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import datetime as dt
 import json
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Any
@@ -20,7 +24,7 @@ import asyncpg
 
 from shared.contracts import Envelope
 from shared.errors import Awaiting
-from shared.observability import CONSUMER_ERRORS, CONSUMER_LAG, EVENTS_CONSUMED
+from shared.observability import CONSUMER_ERRORS, CONSUMER_LAG, DEAD_LETTERS, EVENTS_CONSUMED
 
 log = logging.getLogger("vanguard.inbox")
 
@@ -35,7 +39,7 @@ CREATE TABLE IF NOT EXISTS inbox_versions (
 CREATE TABLE IF NOT EXISTS inbox_parked (
     aggregate_id uuid NOT NULL,
     version integer NOT NULL,
-    envelope jsonb NOT NULL,
+    envelope json NOT NULL,
     parked_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (aggregate_id, version)
 );
@@ -43,17 +47,35 @@ CREATE TABLE IF NOT EXISTS inbox_waiting (
     aggregate_id uuid NOT NULL,
     version integer NOT NULL,
     dependency text NOT NULL,
-    envelope jsonb NOT NULL,
+    envelope json NOT NULL,
     waiting_since timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (aggregate_id, version)
 );
 CREATE TABLE IF NOT EXISTS inbox_dead_letters (
     event_id uuid PRIMARY KEY,
-    envelope jsonb NOT NULL,
+    envelope json,
     error text NOT NULL,
     failed_at timestamptz NOT NULL DEFAULT now()
 );
+-- stores made before envelopes were kept as json, and before records that are no envelope were kept
+DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['inbox_parked', 'inbox_waiting', 'inbox_dead_letters'] LOOP
+        IF (SELECT data_type FROM information_schema.columns
+            WHERE table_schema = current_schema() AND table_name = t AND column_name = 'envelope') = 'jsonb' THEN
+            EXECUTE format('ALTER TABLE %I ALTER COLUMN envelope TYPE json USING envelope::json', t);
+        END IF;
+    END LOOP;
+END $$;
+ALTER TABLE inbox_dead_letters ALTER COLUMN envelope DROP NOT NULL;
+ALTER TABLE inbox_dead_letters ADD COLUMN IF NOT EXISTS raw bytea;
+ALTER TABLE inbox_dead_letters ADD COLUMN IF NOT EXISTS origin text;
+ALTER TABLE inbox_dead_letters ADD COLUMN IF NOT EXISTS reason text NOT NULL DEFAULT 'handler';
 """
+
+# Records that are no envelope are kept under an id derived from where they were read.
+_RECORD_NAMESPACE = uuid.UUID("3b8f5d0e-4c1a-4e7b-9a65-2d0c8e9f1a77")
 
 
 _LAST_AND_PARKED = (
@@ -81,6 +103,36 @@ class Inbox:
                 await self._apply(conn, envelope)
             await self._retry_waiting(conn)
 
+    async def dead_letter(self, conn: asyncpg.Connection, envelope: Envelope, error: BaseException) -> None:
+        """Keep an event that could not be applied even on its own, and let its aggregate go on.
+
+        For an event that fails outside its handler (its effects or its bookkeeping could not be
+        stored): it counts as applied, like one whose handler failed, so what is parked behind it
+        follows. Should even that fail, the dead letter alone is kept; raises only if nothing
+        could be stored (then the caller must not move past the event).
+        """
+        try:
+            async with conn.transaction():
+                await self._apply(conn, envelope, failed=error)
+            return
+        except Exception:
+            log.exception("event %s could not be dead-lettered with its aggregate", envelope.event_id)
+        async with conn.transaction():
+            await self._keep(conn, envelope, error, "unstorable")
+
+    async def dead_letter_record(self, conn: asyncpg.Connection, origin: str, raw: bytes, error: str) -> None:
+        """Keep a record that is no envelope we can read, under an id derived from where it was read."""
+        key = uuid.uuid5(_RECORD_NAMESPACE, origin)
+        await conn.execute(
+            "INSERT INTO inbox_dead_letters (event_id, raw, origin, error, reason) "
+            "VALUES ($1, $2, $3, $4, 'undecodable') ON CONFLICT (event_id) DO NOTHING",
+            key,
+            raw,
+            origin,
+            error,
+        )
+        DEAD_LETTERS.labels(self.service, "unknown", "undecodable").inc()
+
     async def _retry_waiting(self, conn: asyncpg.Connection) -> None:
         """Give every waiting event another try, oldest first, until none makes progress."""
         progress = True
@@ -99,8 +151,18 @@ class Inbox:
                     )
                     progress = True
 
-    async def _apply(self, conn: asyncpg.Connection, envelope: Envelope, *, retrying: bool = False) -> bool:
-        """Apply the event if it is next for its aggregate; returns whether it was applied."""
+    async def _apply(
+        self,
+        conn: asyncpg.Connection,
+        envelope: Envelope,
+        *,
+        retrying: bool = False,
+        failed: BaseException | None = None,
+    ) -> bool:
+        """Apply the event if it is next for its aggregate; returns whether it was applied.
+
+        With `failed`, the event is not handled but dead-lettered with that error, in its place.
+        """
         aggregate_id = envelope.aggregate_id
         # One round trip: the applied version (locked) and whether anything of it is parked.
         found, parked = await conn.fetchrow(_LAST_AND_PARKED, aggregate_id)
@@ -110,15 +172,20 @@ class Inbox:
             EVENTS_CONSUMED.labels(self.service, envelope.service, "duplicate").inc()
             return retrying  # a waiting copy of an applied event is done with
         if version > last + 1:
+            if failed is not None:
+                await self._keep(conn, envelope, failed, "unstorable")
+                return False
             await conn.execute(
                 "INSERT INTO inbox_parked (aggregate_id, version, envelope) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
                 aggregate_id,
                 version,
-                json.dumps(asdict(envelope)),
+                _json(envelope),
             )
             EVENTS_CONSUMED.labels(self.service, envelope.service, "parked").inc()
             return False
-        if not await self._handle(conn, envelope, retrying=retrying):
+        if failed is not None:
+            await self._keep(conn, envelope, failed, "unstorable")
+        elif not await self._handle(conn, envelope, retrying=retrying):
             return False
         while parked:  # close the gap with whatever was parked behind this one
             row = await conn.fetchrow(
@@ -156,26 +223,50 @@ class Inbox:
                     envelope.aggregate_id,
                     envelope.aggregate_version,
                     waiting.dependency,
-                    json.dumps(asdict(envelope)),
+                    _json(envelope),
                 )
                 EVENTS_CONSUMED.labels(self.service, envelope.service, "waiting").inc()
             return False
         except Exception as error:
             log.exception("handler failed for %s %s", envelope.type, envelope.event_id)
-            CONSUMER_ERRORS.labels(self.service).inc()
-            await conn.execute(
-                "INSERT INTO inbox_dead_letters (event_id, envelope, error) VALUES ($1, $2, $3) "
-                "ON CONFLICT (event_id) DO UPDATE SET error = EXCLUDED.error, failed_at = now()",
-                envelope.event_id,
-                json.dumps(asdict(envelope)),
-                repr(error),
-            )
-            EVENTS_CONSUMED.labels(self.service, envelope.service, "failed").inc()
+            await self._keep(conn, envelope, error, "handler")
             return True  # dead-lettered: the aggregate's later events go on
         EVENTS_CONSUMED.labels(self.service, envelope.service, "applied").inc()
         occurred = dt.datetime.fromisoformat(envelope.occurred_at).timestamp()
         CONSUMER_LAG.labels(self.service).set(max(0.0, time.time() - occurred))
         return True
+
+    async def _keep(self, conn: asyncpg.Connection, envelope: Envelope, error: BaseException, reason: str) -> None:
+        """Record a dead letter: as json if PostgreSQL takes it, else as the envelope's bytes."""
+        text = _json(envelope)
+        try:
+            async with conn.transaction():
+                await conn.execute(_DEAD_LETTER, envelope.event_id, text, None, _describe(error), reason)
+        except (asyncpg.DataError, asyncpg.InvalidTextRepresentationError, UnicodeError):
+            raw = text.encode("utf-8", errors="surrogatepass")
+            await conn.execute(_DEAD_LETTER, envelope.event_id, None, raw, _describe(error), reason)
+        CONSUMER_ERRORS.labels(self.service).inc()
+        DEAD_LETTERS.labels(self.service, envelope.service, reason).inc()
+        EVENTS_CONSUMED.labels(self.service, envelope.service, "failed").inc()
+
+
+_DEAD_LETTER = (
+    "INSERT INTO inbox_dead_letters (event_id, envelope, raw, error, reason) VALUES ($1, $2, $3, $4, $5) "
+    "ON CONFLICT (event_id) DO UPDATE SET envelope = EXCLUDED.envelope, raw = EXCLUDED.raw, "
+    "error = EXCLUDED.error, reason = EXCLUDED.reason, failed_at = now()"
+)
+
+
+def _json(envelope: Envelope) -> str:
+    # ASCII escapes: NUL and lone surrogates stay escapes, which a json column keeps as they are.
+    return json.dumps(asdict(envelope))
+
+
+def _describe(error: BaseException) -> str:
+    """The error with PostgreSQL's detail, as text PostgreSQL takes (a NUL in it escaped)."""
+    detail = getattr(error, "detail", None)
+    described = f"{type(error).__name__}: {error}" + (f" ({detail})" if detail else "")
+    return described.replace("\x00", "\\x00")[:2000]
 
 
 def dispatch(handlers: dict[str, Handler], default: Handler | None = None) -> Handler:
@@ -191,8 +282,9 @@ def dispatch(handlers: dict[str, Handler], default: Handler | None = None) -> Ha
     return handle
 
 
-def decode(value: bytes) -> Envelope | dict[str, Any]:
+def decode(value: bytes | None) -> Envelope | dict[str, Any]:
+    """An envelope, or what is wrong with the record (anything at all: one bad record is not a crash)."""
     try:
-        return Envelope.from_bytes(value)
-    except (ValueError, TypeError) as error:
-        return {"error": str(error), "raw": value[:1000].decode(errors="replace")}
+        return Envelope.from_bytes(value or b"")
+    except Exception as error:
+        return {"error": f"{type(error).__name__}: {error}"[:2000]}

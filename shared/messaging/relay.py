@@ -25,7 +25,8 @@ from kafka.partitioner.default import murmur2
 
 from shared.contracts import MARKER_KEY
 from shared.messaging import kafka
-from shared.observability import EVENTS_PUBLISHED, RELAY_LAG
+from shared.messaging.transient import TRANSIENT
+from shared.observability import DEAD_LETTERS, EVENTS_PUBLISHED, RELAY_LAG
 from shared.persistence.asyncpg_store import AsyncpgApplicationRecorder
 from shared.persistence.asyncpg_store.greenlets import run_sync
 
@@ -42,7 +43,14 @@ CREATE TABLE IF NOT EXISTS relay_state (
     position bigint NOT NULL,
     marker text,
     marker_offset bigint
-)
+);
+CREATE TABLE IF NOT EXISTS relay_dead_letters (
+    topic text NOT NULL,
+    position bigint NOT NULL,
+    error text NOT NULL,
+    failed_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (topic, position)
+);
 """
 
 
@@ -176,10 +184,19 @@ class Relay:
                 RELAY_LAG.labels(self.envelopes.service, self.settings.topic).set(0)
             return 0
 
+        unpublishable: list[tuple[int, str]] = []
+
         def send_all() -> list[Any]:
             futures = []
             for notification in page:
-                envelope = self.envelopes.envelope(notification)
+                try:
+                    envelope = self.envelopes.envelope(notification)
+                except TRANSIENT:
+                    raise
+                except Exception as error:  # this event only: keep it aside, publish the others
+                    log.exception("notification %s of %s cannot be published", notification.id, self.settings.topic)
+                    unpublishable.append((notification.id, f"{type(error).__name__}: {error}"[:2000]))
+                    continue
                 key = envelope.aggregate_id.encode()
                 futures.append(
                     producer.send(  # type: ignore[attr-defined]
@@ -192,11 +209,26 @@ class Relay:
         # send() only appends to the producer's buffer (its metadata is known by now, the marker
         # went first); the producer's own thread talks to the broker.
         futures = await run_sync(send_all)
+        if unpublishable:
+            await self._dead_letter(conn, unpublishable)
+        if not futures:
+            self._sent = page[-1].id
+            self._in_flight.append((page[-1].id, []))
+            return len(page)
         futures[-1].add_both(self._acknowledged(asyncio.get_running_loop()))
         self._in_flight.append((page[-1].id, futures))
         self._sent = page[-1].id
-        EVENTS_PUBLISHED.labels(self.envelopes.service, self.settings.topic).inc(len(page))
+        EVENTS_PUBLISHED.labels(self.envelopes.service, self.settings.topic).inc(len(futures))
         return len(page)
+
+    async def _dead_letter(self, conn: asyncpg.Connection, failed: list[tuple[int, str]]) -> None:
+        """Record events that cannot be enveloped (the relay goes past them only once they are kept)."""
+        await conn.executemany(
+            "INSERT INTO relay_dead_letters (topic, position, error) VALUES ($1, $2, $3) "
+            "ON CONFLICT (topic, position) DO UPDATE SET error = EXCLUDED.error, failed_at = now()",
+            [(self.settings.topic, position, error) for position, error in failed],
+        )
+        DEAD_LETTERS.labels(self.envelopes.service, self.envelopes.service, "unpublishable").inc(len(failed))
 
     def _acknowledged(self, loop: asyncio.AbstractEventLoop) -> Callable[[Any], None]:
         """A callback for the producer's thread: a batch is settled (acked or failed), wake up."""
