@@ -9,6 +9,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 
 from shared.errors import InvalidInput, InvalidTransition
+from shared.text import LONGEST_LINE, date_problem, text_problem
 
 # Ids of aggregates created by a command are derived from the client's request id, so a
 # retried create finds the aggregate it made the first time instead of making another.
@@ -30,19 +31,33 @@ def check(condition: bool, message: str, **details: Any) -> None:
 
 
 def text(value: Any, what: str, limit: int, *, required: bool = True) -> str:
-    """Trimmed text within a length limit: the message names the field and the limit."""
+    """Trimmed, printable text within a length limit: the message names the field and the limit.
+
+    Texts allowed past LONGEST_LINE characters are long texts, which may hold line breaks and tabs."""
     value = str(value or "").strip()
+    multiline = limit > LONGEST_LINE
+    if multiline and "\r" in value:
+        value = value.replace("\r\n", "\n")
     check(not required or bool(value), f"{what} must not be empty")
     check(len(value) <= limit, f"{what} is {len(value)} characters long; at most {limit} allowed")
+    problem = text_problem(value, multiline=multiline)
+    check(problem is None, f"{what} {problem}")
     return value
 
 
 def iso_date(value: Any, what: str) -> str:
-    """A calendar date as YYYY-MM-DD."""
+    """A calendar date as YYYY-MM-DD, within the programme's possible life (shared.text)."""
+    return checked_date(value, what).isoformat()
+
+
+def checked_date(value: Any, what: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(str(value)).isoformat()
+        date = value if type(value) is dt.date else dt.date.fromisoformat(str(value))
     except ValueError:
         raise InvalidInput(f"{what} must be a date like 2026-06-30, not '{value}'") from None
+    problem = date_problem(date)
+    check(problem is None, f"{what}: {problem}")
+    return date
 
 
 class VanguardAggregate(Aggregate):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from services.acceptance.domain import MAX_FEEDBACK, MAX_ITEMS, MAX_NAME, MAX_PANEL, MAX_TEXT, MAX_TITLE, Acceptance
 from services.acceptance.vocabulary import (
@@ -19,15 +19,12 @@ from services.acceptance.vocabulary import (
     Grade,
 )
 from services.filing.vocabulary import DIRECTION_LABELS, Direction
+from shared.api.bodies import SINGLE_LINE, ProgrammeDate, ProgrammeTime, Strict
 
-Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE)]
+Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE), SINGLE_LINE]
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
 Version = Annotated[int, Field(ge=1, description="the version you read; a stale one gets 409")]
-Code = Annotated[str, Field(max_length=64)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+Code = Annotated[str, Field(max_length=64), SINGLE_LINE]
 
 
 class Expect(Strict):
@@ -35,13 +32,13 @@ class Expect(Strict):
 
 
 class Outcome(Strict):
-    target: Annotated[str, Field(min_length=1, max_length=MAX_TITLE * 2, description="a target, as filed")]
+    target: Annotated[str, Field(min_length=1, max_length=MAX_TITLE * 2, description="a target, as filed"), SINGLE_LINE]
     result: Text
 
 
 class Link(Strict):
-    url: Annotated[str, Field(min_length=1, max_length=1000, pattern=r"^https?://")]
-    title: Annotated[str, Field(max_length=MAX_TITLE)] = ""
+    url: Annotated[str, Field(min_length=1, max_length=1000, pattern=r"^https?://"), SINGLE_LINE]
+    title: Annotated[str, Field(max_length=MAX_TITLE), SINGLE_LINE] = ""
 
 
 class Apply(Strict):
@@ -59,7 +56,7 @@ class OpenNotice(Strict):
 class Feedback(Strict):
     kind: FeedbackKind
     text: Annotated[str, Field(min_length=1, max_length=MAX_FEEDBACK)]
-    name: Annotated[str, Field(max_length=MAX_NAME)] = ""
+    name: Annotated[str, Field(max_length=MAX_NAME), SINGLE_LINE] = ""
 
 
 class Answer(Strict):
@@ -68,8 +65,8 @@ class Answer(Strict):
 
 
 class Panelist(Strict):
-    id: Annotated[str, Field(min_length=1, max_length=64)]
-    name: Annotated[str, Field(max_length=100)] = ""
+    id: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
+    name: Annotated[str, Field(max_length=100), SINGLE_LINE] = ""
     department: Code = ""
     branch: Code = ""
 
@@ -80,7 +77,7 @@ class Panel(Strict):
 
 
 class Score(Strict):
-    scores: dict[Annotated[str, Field(max_length=64)], Annotated[int, Field(ge=0, le=100)]]
+    scores: dict[Annotated[str, Field(max_length=64), SINGLE_LINE], Annotated[int, Field(ge=0, le=100)]]
     comment: Annotated[str, Field(max_length=MAX_TEXT)] = ""
 
 
@@ -94,11 +91,11 @@ class Commendation(Strict):
     level: CommendationLevel
     issuer: Title
     title: Title
-    awarded_on: dt.date
+    awarded_on: ProgrammeDate
 
 
 class SetClock(Strict):
-    now: dt.datetime
+    now: ProgrammeTime
 
 
 def _labels(a: Acceptance) -> dict[str, Any]:

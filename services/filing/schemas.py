@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from services.filing.domain import MAX_ITEMS, MAX_TEXT, MAX_TITLE, Project, Topic
 from services.filing.vocabulary import (
@@ -16,14 +15,12 @@ from services.filing.vocabulary import (
     ProjectState,
     TopicState,
 )
+from shared.api.bodies import SINGLE_LINE, ProgrammeDate, Strict
 
-Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE)]
+Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE), SINGLE_LINE]
+Target = Annotated[str, Field(min_length=1, max_length=MAX_TITLE * 2), SINGLE_LINE]
 Text = Annotated[str, Field(max_length=MAX_TEXT)]
 Version = Annotated[int, Field(ge=1, description="the version you read; a stale one gets 409")]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class PoseTopic(Strict):
@@ -46,23 +43,24 @@ class Withdraw(Strict):
 
 
 class Milestone(Strict):
-    id: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    id: Annotated[str, Field(min_length=1, max_length=32), SINGLE_LINE] | None = None
     title: Title
-    due: dt.date
+    due: ProgrammeDate
     deliverable: Title
 
 
 class Person(Strict):
-    id: Annotated[str, Field(min_length=1, max_length=64)]
-    name: Annotated[str, Field(min_length=1, max_length=100)]
+    id: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
+    name: Annotated[str, Field(min_length=1, max_length=100), SINGLE_LINE]
 
 
 class DraftProject(Strict):
-    topic_id: str
+    topic_id: Annotated[str, Field(max_length=64), SINGLE_LINE]
     title: Title
     goal: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
     targets: Annotated[
-        list[Annotated[str, Field(min_length=1, max_length=MAX_TITLE * 2)]], Field(min_length=1, max_length=MAX_ITEMS)
+        list[Target],
+        Field(min_length=1, max_length=MAX_ITEMS),
     ]
     milestones: Annotated[list[Milestone], Field(min_length=1, max_length=MAX_ITEMS)]
     responsible: Person
@@ -74,7 +72,7 @@ class ReviseProject(Strict):
     goal: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)] | None = None
     targets: (
         Annotated[
-            list[Annotated[str, Field(min_length=1, max_length=MAX_TITLE * 2)]],
+            list[Target],
             Field(min_length=1, max_length=MAX_ITEMS),
         ]
         | None
@@ -101,16 +99,16 @@ class MilestoneChange(Strict):
 
 
 class BranchEntry(Strict):
-    code: Annotated[str, Field(min_length=1, max_length=64)]
+    code: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
     name: Title
     secretary: Person
-    members: list[Person] = []
+    members: list[Person] = Field(default_factory=list)
 
 
 class DepartmentEntry(Strict):
-    code: Annotated[str, Field(min_length=1, max_length=64)]
+    code: Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
     name: Title
-    branches: list[BranchEntry] = []
+    branches: list[BranchEntry] = Field(default_factory=list)
 
 
 class Organisation(Strict):

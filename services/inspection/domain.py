@@ -17,7 +17,7 @@ from eventsourcing.domain import event
 
 from services.inspection.ladder import AWAITING_ANSWER, ON_TRACK, assess
 from services.inspection.vocabulary import RATING_LABELS, Colour, OrderState, Rating
-from shared.domain import VanguardAggregate, check, derived_id, require
+from shared.domain import VanguardAggregate, check, checked_date, derived_id, require, text
 from shared.errors import InvalidInput, NotFound
 
 MAX_TITLE = 200
@@ -30,10 +30,7 @@ def supervision_id(project_id: UUID | str) -> UUID:
 
 
 def _text(value: str, what: str, limit: int = MAX_TEXT) -> str:
-    value = str(value).strip()
-    check(bool(value), f"{what} must not be empty")
-    check(len(value) <= limit, f"{what} is {len(value)} characters long; at most {limit} allowed")
-    return value
+    return text(value, what, limit)
 
 
 def _date(value: Any, what: str) -> dt.date:
@@ -309,7 +306,7 @@ class Supervision(VanguardAggregate):
             items = list(rectification.get("items") or [])
             check(0 < len(items) <= MAX_ITEMS, f"a rectification order needs 1–{MAX_ITEMS} items")
             items = [_text(i, f"rectification item {n}") for n, i in enumerate(items, start=1)]
-            deadline = _date(rectification.get("deadline"), "the rectification deadline")
+            deadline = checked_date(rectification.get("deadline"), "the rectification deadline")
             check(
                 deadline >= now.date(), f"the rectification deadline {deadline} has passed; give {now.date()} or later"
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from services.inspection.domain import MAX_ITEMS, MAX_TEXT, Supervision
 from services.inspection.vocabulary import (
@@ -16,23 +16,20 @@ from services.inspection.vocabulary import (
     OrderState,
     Rating,
 )
+from shared.api.bodies import SINGLE_LINE, ProgrammeDate, ProgrammeTime, Strict
 
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
 Version = Annotated[int, Field(ge=1, description="the version you read; a stale one gets 409")]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
 class Rectification(Strict):
     items: Annotated[list[Text], Field(min_length=1, max_length=MAX_ITEMS)]
-    deadline: dt.date
+    deadline: ProgrammeDate
 
 
 class RecordInspection(Strict):
     expected_version: Version
-    milestone_id: Annotated[str, Field(min_length=1, max_length=32)]
+    milestone_id: Annotated[str, Field(min_length=1, max_length=32), SINGLE_LINE]
     rating: Rating
     findings: Text
     rectification: Rectification | None = None
@@ -53,7 +50,7 @@ class Reject(Strict):
 
 
 class SetClock(Strict):
-    now: Annotated[dt.datetime, Field(description="ISO datetime; without an offset, the programme's timezone")]
+    now: Annotated[ProgrammeTime, Field(description="ISO datetime; without an offset, the programme's timezone")]
 
 
 def _rating(code: str | None) -> str | None:

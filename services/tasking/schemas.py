@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from services.tasking.domain import MAX_EVIDENCE, MAX_TEXT, MAX_TITLE, Task, TaskBoard
 from services.tasking.vocabulary import BOARD_STATE_LABELS, TASK_STATE_LABELS, BoardState, TaskState
+from shared.api.bodies import SINGLE_LINE, ProgrammeDate, Strict
 
-Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE)]
+Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE), SINGLE_LINE]
 Text = Annotated[str, Field(max_length=MAX_TEXT)]
 Version = Annotated[int, Field(ge=1, description="the version you read; a stale one gets 409")]
-MemberId = Annotated[str, Field(min_length=1, max_length=64)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+MemberId = Annotated[str, Field(min_length=1, max_length=64), SINGLE_LINE]
 
 
 class CreateTask(Strict):
     title: Title
     description: Text = ""
-    due: dt.date
-    milestone_id: Annotated[str, Field(min_length=1, max_length=32)]
+    due: ProgrammeDate
+    milestone_id: Annotated[str, Field(min_length=1, max_length=32), SINGLE_LINE]
     assignee: MemberId
 
 
@@ -35,8 +31,8 @@ class Assign(Strict):
 
 class LinkEvidence(Strict):
     kind: Literal["link"]
-    url: Annotated[str, Field(min_length=1, max_length=1000, pattern=r"^https?://")]
-    title: Annotated[str, Field(max_length=MAX_TITLE)] = ""
+    url: Annotated[str, Field(min_length=1, max_length=1000, pattern=r"^https?://"), SINGLE_LINE]
+    title: Annotated[str, Field(max_length=MAX_TITLE), SINGLE_LINE] = ""
 
 
 class FileEvidence(Strict):
@@ -49,8 +45,9 @@ class Progress(Strict):
     percent: Annotated[int, Field(ge=0, le=100)]
     note: Text = ""
     evidence: Annotated[
-        list[Annotated[LinkEvidence | FileEvidence, Field(discriminator="kind")]], Field(max_length=MAX_EVIDENCE)
-    ] = []
+        list[Annotated[LinkEvidence | FileEvidence, Field(discriminator="kind")]],
+        Field(max_length=MAX_EVIDENCE, default_factory=list),
+    ]
 
 
 class Complete(Strict):
@@ -65,13 +62,13 @@ class Reason(Strict):
 
 class Deliverable(Strict):
     title: Title
-    link: Annotated[str, Field(max_length=1000)] = ""
+    link: Annotated[str, Field(max_length=1000), SINGLE_LINE] = ""
 
 
 class MilestoneMet(Strict):
     expected_version: Version
     deliverable: Deliverable
-    met_on: dt.date
+    met_on: ProgrammeDate
 
 
 def task_view(task: Task) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from shared.api.deps import SECURITY_SCHEMES
 from shared.api.limits import BodyLimit
 from shared.api.measure import Measure
+from shared.api.plaintext import PlainText
 from shared.api.problems import install_problem_handlers
 from shared.auth import TokenCodec
 from shared.runtime import settle_heap_if_serving
@@ -86,6 +87,7 @@ def create_service_app(service: str, instance: str, jwt_secret: str, **kwargs: A
     install_problem_handlers(app)
     _document_security(app)
     app.add_middleware(BodyLimit)
+    app.add_middleware(PlainText)
     app.add_middleware(Measure, service=service)
 
     @app.get("/metrics", include_in_schema=False)

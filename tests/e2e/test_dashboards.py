@@ -25,7 +25,13 @@ PROMETHEUS = shutil.which("prometheus")
 # What Grafana would put in for its variables; one scrape a second keeps a minute well filled.
 GRAFANA_VARIABLES = {"$__rate_interval": "1m"}
 # Failures do not happen in a healthy run, so these queries may rightly answer nothing.
-MEASURES_FAILURES = ("vanguard_consumer_errors_total", 'outcome="failed"', 'status=~"5..')
+MEASURES_FAILURES = (
+    "vanguard_consumer_errors_total",
+    "vanguard_dead_letters_total",
+    "vanguard_consumer_batch_retries_total",
+    'outcome="failed"',
+    'status=~"5..',
+)
 # Metrics declared in shared/observability.py that no service updates yet: an empty answer is
 # reported as an expected failure, not a pass. Remove an entry once its metric is updated.
 NOT_YET_INSTRUMENTED: dict[str, str] = {}
