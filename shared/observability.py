@@ -30,3 +30,8 @@ CONSUMER_RETRIES = Counter(
     "Batches that failed as a whole and were retried event by event",
     ["service"],
 )
+DEADLINE_FAILURES = Counter(
+    "vanguard_deadline_failures_total",
+    "Supervisions whose deadlines could not be worked out (follow) or warnings that could not be raised (raise)",
+    ["stage"],
+)

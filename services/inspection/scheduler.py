@@ -10,6 +10,11 @@ each warning through the application (idempotent: request id per deadline, and t
 ignores what is already raised or no longer applies), deletes the rows and commits. Two
 schedulers never take the same row; a crash before the commit leaves the rows for the next tick.
 A deadline that passed while nothing ran is simply due at the next start.
+
+One supervision's failure stops no other: a supervision whose deadlines cannot be worked out,
+or a warning that cannot be raised, is recorded in `deadline_failures` (and counted in
+vanguard_deadline_failures_total), logged and skipped; failures of the database itself are
+retried instead.
 """
 
 from __future__ import annotations
@@ -20,10 +25,13 @@ import logging
 from uuid import UUID
 
 import asyncpg
+from eventsourcing.persistence import InterfaceError, OperationalError
 
 from services.inspection.app import InspectionApplication
 from services.inspection.domain import Supervision
 from services.inspection.ladder import pending_deadlines
+from shared.messaging.transient import TRANSIENT
+from shared.observability import DEADLINE_FAILURES
 
 log = logging.getLogger("vanguard.inspection.scheduler")
 
@@ -40,7 +48,22 @@ CREATE TABLE IF NOT EXISTS follower_position (
     name text PRIMARY KEY,
     position bigint NOT NULL
 );
+CREATE TABLE IF NOT EXISTS deadline_failures (
+    supervision_id uuid NOT NULL,
+    stage text NOT NULL,  -- 'follow': its deadlines could not be worked out; 'raise': a warning failed
+    ref text NOT NULL,
+    error text NOT NULL,
+    failed_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (supervision_id, stage, ref)
+);
 """
+
+RECORD_FAILURE = """
+INSERT INTO deadline_failures (supervision_id, stage, ref, error) VALUES ($1, $2, $3, $4)
+ON CONFLICT (supervision_id, stage, ref) DO UPDATE SET error = EXCLUDED.error, failed_at = now()
+"""
+# The store or the database is unreachable: try again later, nothing is wrong with the supervision.
+_RETRY_LATER = (*TRANSIENT, OperationalError, InterfaceError)
 
 DUE = """
 SELECT supervision_id, kind, ref, due_at FROM deadlines
@@ -100,7 +123,9 @@ class DeadlineFollower:
             if not page:
                 return 0
             touched = list(dict.fromkeys(n.originator_id for n in page))
-            rows = await asyncio.to_thread(self._deadlines, touched)
+            rows, failures = await asyncio.to_thread(self._deadlines, touched)
+            if failures:
+                await conn.executemany(RECORD_FAILURE, failures)
             await conn.execute("DELETE FROM deadlines WHERE supervision_id = ANY($1::uuid[])", touched)
             await conn.executemany(
                 "INSERT INTO deadlines (supervision_id, kind, ref, due_at) VALUES ($1, $2, $3, $4) "
@@ -110,14 +135,24 @@ class DeadlineFollower:
             await conn.execute("UPDATE follower_position SET position = $2 WHERE name = $1", _FOLLOWER, page[-1].id)
             return len(page)
 
-    def _deadlines(self, touched: list[UUID]) -> list[tuple[UUID, str, str, object]]:
-        rows = []
+    def _deadlines(
+        self, touched: list[UUID]
+    ) -> tuple[list[tuple[UUID, str, str, object]], list[tuple[UUID, str, str, str]]]:
+        """The deadlines still to raise of each supervision touched, and the supervisions that failed."""
+        rows, failures = [], []
         for aggregate_id in touched:
-            supervision = self.app.repository.get(aggregate_id)
-            if isinstance(supervision, Supervision):
-                pending = pending_deadlines(supervision, self.app.due_soon_days, self.app.tz)
-                rows += [(aggregate_id, kind, ref, due_at) for kind, ref, due_at in pending]
-        return rows
+            try:
+                supervision = self.app.repository.get(aggregate_id)
+                if isinstance(supervision, Supervision):
+                    pending = pending_deadlines(supervision, self.app.due_soon_days, self.app.tz)
+                    rows += [(aggregate_id, kind, ref, due_at) for kind, ref, due_at in pending]
+            except _RETRY_LATER:
+                raise
+            except Exception as error:
+                log.exception("the deadlines of supervision %s cannot be worked out; skipping it", aggregate_id)
+                DEADLINE_FAILURES.labels("follow").inc()
+                failures.append((aggregate_id, "follow", "", _described(error)))
+        return rows, failures
 
 
 class DeadlineScheduler:
@@ -149,9 +184,20 @@ class DeadlineScheduler:
             for row in rows:
                 kind, ref = row["kind"], row["ref"]
                 request_id = f"deadline:{kind}:{ref}:{row['due_at'].isoformat()}"
-                await asyncio.to_thread(
-                    self.app.raise_deadline, kind, UUID(str(row["supervision_id"])), ref, now, request_id
-                )
+                try:
+                    await asyncio.to_thread(
+                        self.app.raise_deadline, kind, UUID(str(row["supervision_id"])), ref, now, request_id
+                    )
+                except _RETRY_LATER:
+                    raise
+                except Exception as error:  # this warning only: the others are raised
+                    log.exception(
+                        "%s %s of supervision %s cannot be raised; skipping it", kind, ref, row["supervision_id"]
+                    )
+                    DEADLINE_FAILURES.labels("raise").inc()
+                    await conn.execute(
+                        RECORD_FAILURE, row["supervision_id"], "raise", f"{kind}:{ref}", _described(error)
+                    )
             if rows:
                 await conn.execute(
                     "DELETE FROM deadlines d USING unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[]) "
@@ -163,3 +209,7 @@ class DeadlineScheduler:
                     [r["due_at"] for r in rows],
                 )
             return len(rows)
+
+
+def _described(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}".replace("\x00", "\\x00")[:2000]

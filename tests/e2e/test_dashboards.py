@@ -29,6 +29,7 @@ MEASURES_FAILURES = (
     "vanguard_consumer_errors_total",
     "vanguard_dead_letters_total",
     "vanguard_consumer_batch_retries_total",
+    "vanguard_deadline_failures_total",
     'outcome="failed"',
     'status=~"5..',
 )

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 
 from services.inspection.app import InspectionApplication
 from services.inspection.config import InspectionSettings
+from services.inspection.domain import supervision_id
 from services.inspection.handlers import handler
 from services.inspection.main import build_application, create_app
 from services.inspection.scheduler import DeadlineFollower, DeadlineScheduler, create_schema
@@ -437,3 +438,26 @@ def test_only_an_inspector_records_an_inspection_and_the_branch_answers(dsn: str
     ]
     assert all(e["payload"]["project_id"] == project_id for e in feed["events"])
     assert all(e["branch"] == "fgw-b1" for e in feed["events"])
+
+
+def test_a_supervision_due_in_year_9999_is_skipped_and_recorded_while_every_other_still_gets_its_warning(
+    apps: Callable[[], InspectionApplication], dsn: str
+) -> None:
+    """A plan recorded before dates were bounded at the APIs: its deadlines overflow (issue 9)."""
+    app = apps()
+    app.clock.set(midnight("2026-06-01"))
+    far = schedule(app, "9999-12-31")
+    later = schedule(app, "2026-06-10")  # filed after it, so behind it in the log
+
+    async def go() -> list[asyncpg.Record]:
+        async with running(app, dsn) as pool:
+            await until(lambda: has_rows(dsn, 2), "the later project's deadlines")  # due-soon and overdue
+            app.clock.set(midnight("2026-06-12"))
+            await until(lambda: count(app, "MilestoneOverdue"), "the later project's overdue warning")
+            return await pool.fetch("SELECT supervision_id, stage, error FROM deadline_failures")
+
+    failures = asyncio.run(go())
+    assert [(str(f["supervision_id"]), f["stage"]) for f in failures] == [(str(supervision_id(far)), "follow")]
+    assert failures[0]["error"].startswith("OverflowError")
+    overdue = [n for n in app.recorder.select_notifications(0, 1000) if n.topic.endswith("MilestoneOverdue")]
+    assert [n.originator_id for n in overdue] == [supervision_id(later)]
