@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import Request
@@ -22,6 +23,9 @@ SECURITY_SCHEMES: dict[str, Any] = {
 }
 IDEMPOTENCY_KEY = "idempotency-key"
 MAX_IDEMPOTENCY_KEY = 128
+# No ':' or '/': the services' own commands use keys like "seal:<project>", which a caller's key
+# must never match (it would be taken for the service's own command, already answered).
+_IDEMPOTENCY_KEY = re.compile(rf"[A-Za-z0-9._~-]{{1,{MAX_IDEMPOTENCY_KEY}}}")
 
 
 def principal_of(request: Request) -> Principal:
@@ -35,8 +39,11 @@ def principal_of(request: Request) -> Principal:
 def request_id_of(request: Request) -> str | None:
     """The command's Idempotency-Key: a retried command with the same key records nothing twice."""
     key = request.headers.get(IDEMPOTENCY_KEY)
-    if key is not None and not (0 < len(key) <= MAX_IDEMPOTENCY_KEY):
-        raise InvalidInput(f"the Idempotency-Key header must be 1–{MAX_IDEMPOTENCY_KEY} characters")
+    if key is not None and not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise InvalidInput(
+            f"the Idempotency-Key header must be 1–{MAX_IDEMPOTENCY_KEY} characters of letters, digits"
+            " and - _ . ~ (a UUID is ideal)"
+        )
     return key
 
 

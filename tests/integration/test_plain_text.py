@@ -118,3 +118,20 @@ def test_public_feedback_with_a_nul_is_refused_without_any_token(new_database: C
         )
     assert answer.status_code == 422, answer.text
     assert "text: Value error, contains the control character U+0000 at position 1" in answer.json()["detail"]
+
+
+def test_a_callers_idempotency_key_can_never_be_taken_for_the_services_own_seal(
+    new_database: Callable[[str], str],
+) -> None:
+    settings = AcceptanceSettings(database_dsn=new_database("acceptance"), jwt_secret=SECRET)
+    project = "3f2b1c9e-0000-4000-8000-000000000002"
+    with TestClient(create_acceptance(settings)) as client:
+        answer = client.post(
+            f"/notices/{project}/feedback",
+            json={"kind": "support", "text": "好"},
+            headers={"Idempotency-Key": f"seal:{project}"},
+        )
+    assert answer.status_code == 422, answer.text
+    assert (
+        "the Idempotency-Key header must be 1–128 characters of letters, digits and - _ . ~" in answer.json()["detail"]
+    )
