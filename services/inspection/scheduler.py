@@ -89,25 +89,38 @@ async def _pause(stopping: asyncio.Event, seconds: float) -> None:
 
 
 class DeadlineFollower:
-    """Keeps `deadlines` in step with the supervisions, from the notification log."""
+    """Keeps `deadlines` in step with the supervisions, from the notification log.
+
+    Woken by the event store's NOTIFY after writes (as the relay is); without it (another
+    recorder), or should a notification be missed, it looks every `interval` seconds anyway.
+    """
 
     def __init__(self, app: InspectionApplication, batch: int = 500, interval: float = 0.1) -> None:
         self.app = app
         self.batch = batch
         self.interval = interval
+        self._wake = asyncio.Event()
 
     async def run(self, pool: asyncpg.Pool, stopping: asyncio.Event) -> None:
         async with pool.acquire() as conn:
             await create_schema(conn)
-        while not stopping.is_set():
-            try:
-                followed = await self.step(pool)
-            except Exception:  # a database outage must not end the follower
-                log.exception("deadline follower failed; retrying in 1 s")
-                await _pause(stopping, 1.0)
-                continue
-            if followed < self.batch:
-                await _pause(stopping, self.interval)
+        channel = getattr(getattr(self.app.recorder, "events_sql", None), "channel", None)
+        async with contextlib.AsyncExitStack() as stack:
+            idle = self.interval
+            if channel:
+                listener = await stack.enter_async_context(pool.acquire())
+                await listener.add_listener(channel, lambda *_: self._wake.set())
+                idle = max(self.interval, 5.0)
+            while not stopping.is_set():
+                self._wake.clear()
+                try:
+                    followed = await self.step(pool)
+                except Exception:  # a database outage must not end the follower
+                    log.exception("deadline follower failed; retrying in 1 s")
+                    await _pause(stopping, 1.0)
+                    continue
+                if followed < self.batch:
+                    await _wait_for_either(self._wake, stopping, idle)
 
     async def step(self, pool: asyncpg.Pool) -> int:
         """Follow one page of the log; returns how many notifications it covered."""
@@ -153,6 +166,15 @@ class DeadlineFollower:
                 DEADLINE_FAILURES.labels("follow").inc()
                 failures.append((aggregate_id, "follow", "", _described(error)))
         return rows, failures
+
+
+async def _wait_for_either(wake: asyncio.Event, stopping: asyncio.Event, seconds: float) -> None:
+    waits = [asyncio.create_task(wake.wait()), asyncio.create_task(stopping.wait())]
+    try:
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in waits:
+            waiting.cancel()
 
 
 class DeadlineScheduler:

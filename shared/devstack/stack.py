@@ -136,8 +136,8 @@ class Stack:
         return self._process(f"projection-{instance}", "services.projection", env, port)
 
     def _create_topic(self, service: str, instance: str) -> None:
-        """Create a relay's topic before any consumer subscribes: a pattern subscriber that has to
-        rejoin its group for a topic created later sometimes stalls on the embedded broker."""
+        """Create a relay's topic before any consumer subscribes: consumers start with every topic
+        (one created later is picked up too, but costs them a rejoin of a few seconds)."""
         kafka.ensure_topic(self.kafka_bootstrap, topic_name(self.topic_prefix, service, instance), 3)
 
     def url(self, process: ServiceProcess) -> str:

@@ -28,7 +28,12 @@ from shared.observability import CONSUMER_ERRORS, CONSUMER_RETRIES
 
 log = logging.getLogger("vanguard.consumer")
 COMMIT_EVERY_SECONDS = 1.0
-UNASSIGNED_LIMIT_SECONDS = 12  # a join takes ~3 s here; we never run more members than partitions
+POLL_MS = 500  # how long a poll waits for records; also how soon a stop is noticed
+UNASSIGNED_LIMIT_SECONDS = 12  # a join takes ~3-6 s here; we never run more members than partitions
+# A topic that matches the pattern but has none of its partitions assigned to us after this long
+# means the rebalance for it stalled (seen on the embedded broker: the join after a new topic
+# never gets its assignment): start over with a fresh client, which joins with every topic.
+UNCOVERED_LIMIT_SECONDS = 5
 
 
 @dataclass
@@ -57,11 +62,17 @@ class PartitionStalled(Exception):
     """Some record could be neither applied nor kept: its partition starts over from the commit."""
 
 
+class Rejoin(Exception):
+    """The group membership is stuck: start over with a fresh client (not a failure)."""
+
+
 async def consume(settings: ConsumerSettings, pool: asyncpg.Pool, inbox: Inbox, stopping: asyncio.Event) -> None:
     """Run until `stopping` is set, starting over with a fresh client after any failure."""
     while not stopping.is_set():
         try:
             await _consume(settings, pool, inbox, stopping)
+        except Rejoin as why:
+            log.info("consumer of %s rejoins its group with a fresh client: %s", settings.pattern, why)
         except Exception:
             log.exception("consumer of %s failed; retrying in 1 s", settings.pattern)
             CONSUMER_ERRORS.labels(inbox.service).inc()
@@ -72,18 +83,23 @@ async def consume(settings: ConsumerSettings, pool: asyncpg.Pool, inbox: Inbox, 
 async def _consume(settings: ConsumerSettings, pool: asyncpg.Pool, inbox: Inbox, stopping: asyncio.Event) -> None:
     consumer = await asyncio.to_thread(kafka.consumer, settings.bootstrap, settings.group_id)
     consumer.subscribe(pattern=settings.pattern)
-    assigned_at = committed_at = time.monotonic()
+    assigned_at = covered_at = committed_at = time.monotonic()
     done: dict[TopicPartition, int] = {}  # per partition: the offset after the last record dealt with
     committed: dict[TopicPartition, int] = {}
     try:
         while not stopping.is_set():
-            polled = await asyncio.to_thread(consumer.poll, 100)
-            if consumer.assignment():
-                assigned_at = time.monotonic()
-            elif time.monotonic() - assigned_at > UNASSIGNED_LIMIT_SECONDS:
-                # A group join that never completes has been seen on the embedded broker when a
-                # matching topic appears late: start over with a fresh client.
-                raise RuntimeError(f"no partitions assigned for {UNASSIGNED_LIMIT_SECONDS} s; rejoining")
+            polled = await asyncio.to_thread(consumer.poll, POLL_MS)
+            now = time.monotonic()
+            assignment = consumer.assignment()
+            if assignment:
+                assigned_at = now
+            elif now - assigned_at > UNASSIGNED_LIMIT_SECONDS:
+                raise Rejoin(f"no partitions assigned for {UNASSIGNED_LIMIT_SECONDS} s")
+            uncovered = uncovered_topics(consumer.subscription(), assignment)
+            if not uncovered or not assignment:
+                covered_at = now
+            elif now - covered_at > UNCOVERED_LIMIT_SECONDS:
+                raise Rejoin(f"{', '.join(sorted(uncovered))} matched but got no partition")
             if polled:
                 await apply_polled(pool, inbox, items_of(polled), done)
             if time.monotonic() - committed_at >= COMMIT_EVERY_SECONDS:
@@ -93,6 +109,12 @@ async def _consume(settings: ConsumerSettings, pool: asyncpg.Pool, inbox: Inbox,
         with contextlib.suppress(Exception):
             await _commit(consumer, done, committed)
         await asyncio.to_thread(consumer.close, autocommit=False)
+
+
+def uncovered_topics(subscribed: set[str] | None, assignment: set[TopicPartition]) -> set[str]:
+    """Subscribed topics with none of their partitions assigned here (the range assignor gives every
+    member a share of every topic while members are no more than partitions)."""
+    return set(subscribed or ()) - {p.topic for p in assignment}
 
 
 def items_of(polled: dict[TopicPartition, list[object]]) -> list[Item]:

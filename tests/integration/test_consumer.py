@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import Callable
 
@@ -168,3 +169,52 @@ def test_an_event_that_can_be_neither_applied_nor_kept_holds_back_only_its_own_p
     done, dead = asyncio.run(go())
     assert done == {a: 11, b: 22}  # partition 0 stops before the event; partition 1 is done
     assert dead == 0  # not dead-lettered: the failure said nothing about the event itself
+
+
+def test_a_topic_created_after_the_consumer_started_is_consumed_within_seconds(
+    new_database: Callable[[str], str], kafka_bootstrap: str
+) -> None:
+    """`up` starts the projection before the acceptance topic exists; a department may be added later."""
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    first, later = f"{prefix}.filing.fgw", f"{prefix}.acceptance.main"
+    kafka.ensure_topic(kafka_bootstrap, first, 3)
+    early, late = posed("fgw", 1), posed("fgw", 2)
+
+    def publish(topic: str, e: Envelope) -> None:
+        producer = kafka.producer(kafka_bootstrap)
+        producer.send(topic, key=e.aggregate_id.encode(), value=e.to_bytes())
+        producer.flush()
+        producer.close()
+
+    publish(first, early)
+
+    async def applied(pool: asyncpg.Pool, e: Envelope) -> bool:
+        return bool(await pool.fetchval("SELECT count(*) FROM topics WHERE id = $1", e.aggregate_id))
+
+    async def go() -> float:
+        pool = await asyncpg.create_pool(new_database("late"), min_size=1, max_size=4)
+        try:
+            async with pool.acquire() as conn:
+                await Inbox.create_schema(conn)
+                await conn.execute(PROJECTION_SCHEMA)
+            stopping = asyncio.Event()
+            settings = ConsumerSettings(kafka_bootstrap, f"{prefix}.projection", rf"^{prefix}\..*")
+            running = asyncio.create_task(consume(settings, pool, Inbox("late-test", projection_handler()), stopping))
+            try:
+                async with asyncio.timeout(30):
+                    while not await applied(pool, early):
+                        await asyncio.sleep(0.1)
+                await asyncio.to_thread(kafka.ensure_topic, kafka_bootstrap, later, 3)
+                await asyncio.to_thread(publish, later, late)
+                started = time.monotonic()
+                async with asyncio.timeout(30):
+                    while not await applied(pool, late):
+                        await asyncio.sleep(0.1)
+                return time.monotonic() - started
+            finally:
+                stopping.set()
+                await running
+        finally:
+            await pool.close()
+
+    assert asyncio.run(go()) < 10
