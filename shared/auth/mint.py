@@ -1,28 +1,64 @@
-"""Mint a bearer token for local use: ./vanguard token --role secretary --department d1 ..."""
+"""Mint bearer tokens for local use, one per line, signed with VANGUARD_JWT_SECRET.
+
+    ./vanguard token --role secretary --department fgw --branch fgw-b1 --subject s-fgw-1
+    ./vanguard token committee@fgw secretary@fgw/fgw-b1=s-fgw-1 member@fgw/fgw-b1=m-001 admin
+
+A spec is ROLE[@DEPARTMENT[/BRANCH]][=SUBJECT]. Plain argparse and no settings library: a token
+is asked for often, from shell scripts, and should cost a fraction of a second.
+"""
 
 from __future__ import annotations
 
-import typer
+import argparse
+import os
+import re
+import sys
 
 from shared.auth.principal import Principal, Role
 from shared.auth.tokens import TokenCodec
-from shared.config import CommonSettings
+
+DEVELOPMENT_SECRET = "vanguard-local-development-secret-change-me"  # shared.config's default
+_SPEC = re.compile(r"(?P<role>[a-z]+)(?:@(?P<department>[^/=\s]+)(?:/(?P<branch>[^=\s]+))?)?(?:=(?P<subject>\S+))?")
 
 
-def main(
-    role: Role = typer.Option(..., help="committee, secretary, member, inspector, ..."),
-    subject: str = typer.Option("", help="who: defaults to ROLE@DEPARTMENT/BRANCH"),
-    department: str = typer.Option("", help="department code"),
-    branch: str = typer.Option("", help="branch code"),
-    name: str = typer.Option("", help="display name"),
-    hours: int = typer.Option(12, help="validity"),
-) -> None:
-    """Print a bearer token signed with VANGUARD_JWT_SECRET."""
-    settings = CommonSettings()
-    who = subject or f"{role.value}@{department or '-'}/{branch or '-'}"
-    principal = Principal(who, role, department or None, branch or None, name or None)
-    typer.echo(TokenCodec(settings.jwt_secret).mint(principal, hours * 3600))
+def principal(role: str, department: str = "", branch: str = "", subject: str = "", name: str = "") -> Principal:
+    try:
+        chosen = Role(role)
+    except ValueError:
+        raise SystemExit(f"unknown role '{role}'; roles: {', '.join(r.value for r in Role)}") from None
+    who = subject or f"{chosen.value}@{department or '-'}/{branch or '-'}"
+    return Principal(who, chosen, department or None, branch or None, name or None)
+
+
+def parse_spec(spec: str) -> Principal:
+    found = _SPEC.fullmatch(spec)
+    if found is None:
+        raise SystemExit(f"'{spec}' is not ROLE[@DEPARTMENT[/BRANCH]][=SUBJECT], e.g. secretary@fgw/fgw-b1=s-fgw-1")
+    return principal(found["role"], found["department"] or "", found["branch"] or "", found["subject"] or "")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="./vanguard token", description=__doc__.split("\n\n")[0])
+    parser.add_argument("specs", nargs="*", help="ROLE[@DEPARTMENT[/BRANCH]][=SUBJECT], one token each")
+    parser.add_argument("--role", help=f"one of {', '.join(r.value for r in Role)}")
+    parser.add_argument("--department", default="", help="department code")
+    parser.add_argument("--branch", default="", help="branch code (secretaries and members)")
+    parser.add_argument("--subject", default="", help="who: a registered member's id, say; default ROLE@DEPT/BRANCH")
+    parser.add_argument("--name", default="", help="display name")
+    parser.add_argument("--hours", type=int, default=12, help="validity (default 12)")
+    args = parser.parse_args(argv)
+    principals = [parse_spec(spec) for spec in args.specs]
+    if args.role:
+        principals.insert(0, principal(args.role, args.department, args.branch, args.subject, args.name))
+    if not principals:
+        parser.error("give --role ROLE or at least one ROLE@DEPARTMENT/BRANCH spec")
+    if not 0 < args.hours <= 24 * 366:
+        parser.error("--hours must be between 1 and 8784")
+    codec = TokenCodec(os.environ.get("VANGUARD_JWT_SECRET") or DEVELOPMENT_SECRET)
+    for who in principals:
+        print(codec.mint(who, args.hours * 3600))
+    return 0
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    sys.exit(main(sys.argv[1:]))

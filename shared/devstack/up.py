@@ -36,6 +36,9 @@ def main(
     """Start PostgreSQL, the broker, a filing instance per department, their relays and the projection."""
     data = data.resolve()
     data.mkdir(parents=True, exist_ok=True)
+    ignore = data / ".gitignore"
+    if not ignore.exists():  # whatever folder it is, its database and logs never end up in a commit
+        ignore.write_text("# made by ./vanguard up: nothing here belongs in git\n*\n")
     stoppers = []
     pg_dsn = os.environ.get("VANGUARD_PG_DSN")
     if not pg_dsn:
@@ -76,8 +79,8 @@ def main(
                 f"{stack.url(filing_api)}/organisation", json={"departments": [department]}, headers=admin, timeout=30
             ).raise_for_status()
         table = Table(title="Vanguard 一支部一项目 is up (Ctrl-C stops everything)")
-        table.add_column("service")
-        table.add_column("URL (OpenAPI docs at /docs)")
+        table.add_column("service", overflow="fold")
+        table.add_column("URL (OpenAPI docs at /docs)", overflow="fold")  # a DSN is shown whole, folded
         for department, filing_api, tasking_api in instances:
             where = f"{department['name']} ({department['code']})"
             table.add_row(f"filing 党委出题·支部立项 · {where}", stack.url(filing_api))
