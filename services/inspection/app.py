@@ -75,7 +75,13 @@ class InspectionApplication(VanguardApplication):
         return self._system(project_id, request_id, lambda s: s.close(reason, actor, request_id), missing_ok=True)
 
     def milestone_met(
-        self, project_id: str, milestone_id: str, met_on: str, deliverable: str, actor: dict[str, str], request_id: str
+        self,
+        project_id: str,
+        milestone_id: str,
+        met_on: str,
+        deliverable: dict[str, str] | str,
+        actor: dict[str, str],
+        request_id: str,
     ) -> bool:
         return self._system(
             project_id,

@@ -9,6 +9,8 @@ events or by the scheduler answer False instead of failing when they no longer a
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import datetime as dt
 from typing import Any
 from uuid import UUID
@@ -38,6 +40,17 @@ def _date(value: Any, what: str) -> dt.date:
         return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
     except ValueError:
         raise InvalidInput(f"{what} must be a date like 2026-06-30, not '{value}'") from None
+
+
+def deliverable_of(value: object) -> dict[str, str]:
+    """A milestone's deliverable as tasking sent it: {"title", "link"}. Events recorded before this
+    kept it as the text of a Python dict (or a bare title): read those back the same way."""
+    if isinstance(value, str) and value.startswith("{"):
+        with contextlib.suppress(ValueError, SyntaxError, MemoryError, RecursionError):
+            value = ast.literal_eval(value)
+    if isinstance(value, dict):
+        return {"title": str(value.get("title", "")), "link": str(value.get("link", ""))}
+    return {"title": str(value or ""), "link": ""}
 
 
 def _plan(milestones: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -202,7 +215,7 @@ class Supervision(VanguardAggregate):
         self,
         milestone_id: str,
         met_on: str,
-        deliverable: str,
+        deliverable: dict[str, str] | str,
         now: dt.datetime,
         actor: dict[str, str],
         request_id: str | None,
@@ -215,7 +228,7 @@ class Supervision(VanguardAggregate):
             project_id=self.project_id,
             milestone_id=milestone_id,
             met_on=met.isoformat(),
-            deliverable=str(deliverable),
+            deliverable=deliverable_of(deliverable),
             late=met > dt.date.fromisoformat(checkpoint["due"]),
             actor=actor,
             request_id=request_id,
@@ -229,12 +242,12 @@ class Supervision(VanguardAggregate):
         project_id: str,
         milestone_id: str,
         met_on: str,
-        deliverable: str,
+        deliverable: dict[str, str] | str,
         late: bool,
         actor: dict[str, str],
         request_id: str | None,
     ) -> None:
-        self.checkpoints[milestone_id].update(met_on=met_on, met_deliverable=deliverable)
+        self.checkpoints[milestone_id].update(met_on=met_on, met_deliverable=deliverable_of(deliverable))
         self._remember(request_id)
 
     def progress_reported(

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.inspection.domain import Supervision, supervision_id
+from services.inspection.domain import Supervision, deliverable_of, supervision_id
 from services.inspection.ladder import assess, pending_deadlines
 from shared.errors import InvalidInput, InvalidTransition, NotFound, VanguardError
 
@@ -462,3 +462,25 @@ def test_any_sequence_of_commands_keeps_the_colour_true_to_the_state_and_replays
     history = colours(s)
     assert all(a != b for a, b in itertools.pairwise(history))
     assert vars(replay(s.collect_events())) == vars(s)
+
+
+def test_a_met_milestones_deliverable_is_kept_as_the_object_tasking_sent() -> None:
+    s = scheduled("2026-06-30")
+    deliverable = {"title": "调研报告", "link": "https://example.org/m1"}
+    assert s.milestone_met("m1", "2026-06-20", deliverable, on("2026-06-20"), TASKING, "met")
+    assert s.checkpoints["m1"]["met_deliverable"] == deliverable
+
+
+@pytest.mark.parametrize(
+    ("recorded", "shown"),
+    [
+        (
+            "{'title': '调研报告', 'link': 'https://example.org/m1'}",
+            {"title": "调研报告", "link": "https://example.org/m1"},
+        ),
+        ("台账", {"title": "台账", "link": ""}),
+        ("{not python", {"title": "{not python", "link": ""}),
+    ],
+)
+def test_a_deliverable_recorded_as_text_before_is_read_back_as_the_object(recorded: str, shown: dict[str, str]) -> None:
+    assert deliverable_of(recorded) == shown
