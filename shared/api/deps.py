@@ -23,9 +23,9 @@ SECURITY_SCHEMES: dict[str, Any] = {
 }
 IDEMPOTENCY_KEY = "idempotency-key"
 MAX_IDEMPOTENCY_KEY = 128
-# No ':' or '/': the services' own commands use keys like "seal:<project>", which a caller's key
-# must never match (it would be taken for the service's own command, already answered).
-_IDEMPOTENCY_KEY = re.compile(rf"[A-Za-z0-9._~-]{{1,{MAX_IDEMPOTENCY_KEY}}}")
+# No ':': the services' own commands use keys like "seal:<project>", which a caller's key must
+# never match (it would be taken for the service's own command, already answered).
+_IDEMPOTENCY_KEY = re.compile(rf"[A-Za-z0-9._~/+=-]{{1,{MAX_IDEMPOTENCY_KEY}}}")
 
 
 def principal_of(request: Request) -> Principal:
@@ -42,7 +42,7 @@ def request_id_of(request: Request) -> str | None:
     if key is not None and not _IDEMPOTENCY_KEY.fullmatch(key):
         raise InvalidInput(
             f"the Idempotency-Key header must be 1–{MAX_IDEMPOTENCY_KEY} characters of letters, digits"
-            " and - _ . ~ (a UUID is ideal)"
+            " and - _ . ~ / + = (a UUID is ideal)"
         )
     return key
 

@@ -29,6 +29,10 @@ from shared.observability import CONSUMER_ERRORS, CONSUMER_RETRIES
 log = logging.getLogger("vanguard.consumer")
 COMMIT_EVERY_SECONDS = 1.0
 POLL_MS = 500  # how long a poll waits for records; also how soon a stop is noticed
+# No records for this long: fetch with long waits (shared.messaging.kafka). Long enough that people
+# at work keep the consumer quick; the first records after a quiet spell may wait up to
+# IDLE_FETCH_WAIT_MS on the embedded broker (Apache Kafka answers a waiting fetch as records arrive).
+IDLE_AFTER_SECONDS = 30.0
 UNASSIGNED_LIMIT_SECONDS = 12  # a join takes ~3-6 s here; we never run more members than partitions
 # A topic that matches the pattern but has none of its partitions assigned to us after this long
 # means the rebalance for it stalled (seen on the embedded broker: the join after a new topic
@@ -83,7 +87,8 @@ async def consume(settings: ConsumerSettings, pool: asyncpg.Pool, inbox: Inbox, 
 async def _consume(settings: ConsumerSettings, pool: asyncpg.Pool, inbox: Inbox, stopping: asyncio.Event) -> None:
     consumer = await asyncio.to_thread(kafka.consumer, settings.bootstrap, settings.group_id)
     consumer.subscribe(pattern=settings.pattern)
-    assigned_at = covered_at = committed_at = time.monotonic()
+    assigned_at = covered_at = committed_at = busy_at = time.monotonic()
+    idle = False
     done: dict[TopicPartition, int] = {}  # per partition: the offset after the last record dealt with
     committed: dict[TopicPartition, int] = {}
     try:
@@ -101,7 +106,14 @@ async def _consume(settings: ConsumerSettings, pool: asyncpg.Pool, inbox: Inbox,
             elif now - covered_at > UNCOVERED_LIMIT_SECONDS:
                 raise Rejoin(f"{', '.join(sorted(uncovered))} matched but got no partition")
             if polled:
+                busy_at = now
+                if idle:
+                    idle = False
+                    kafka.set_fetch_wait(consumer, kafka.BUSY_FETCH_WAIT_MS)
                 await apply_polled(pool, inbox, items_of(polled), done)
+            elif not idle and now - busy_at > IDLE_AFTER_SECONDS:
+                idle = True  # the first records after a quiet spell may take up to this wait
+                kafka.set_fetch_wait(consumer, kafka.IDLE_FETCH_WAIT_MS)
             if time.monotonic() - committed_at >= COMMIT_EVERY_SECONDS:
                 committed_at = time.monotonic()
                 await _commit(consumer, done, committed)

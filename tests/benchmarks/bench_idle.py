@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(os.environ.get("VANGUARD_BENCH_ROOT") or Path(__file__).resolve().parents[2])
-SETTLE = float(os.environ.get("VANGUARD_BENCH_IDLE_SETTLE", "20"))
+SETTLE = float(os.environ.get("VANGUARD_BENCH_IDLE_SETTLE", "40"))  # consumers slow down after 30 s idle
 WINDOW = float(os.environ.get("VANGUARD_BENCH_IDLE_WINDOW", "20"))
 TICKS = os.sysconf("SC_CLK_TCK")
 

@@ -117,6 +117,12 @@ def test_a_project_is_tasked_supervised_goes_red_when_a_milestone_passes_unmet_a
     clock("2026-03-20T10:00:00+08:00")
     ok(httpx.post(f"{t}/tasks/{t1['id']}/complete", headers=as_member("m-001"), json={"expected_version": 1}))
     met("m1", "2026-03-20")
+    # Inspection learns of it through tasking's events: wait for that before time moves on, as an
+    # inspector would (moving the clock first would rightly make m1 overdue).
+    eventually(
+        lambda: httpx.get(f"{i}/supervisions/{pid}", headers=inspector()).json()["checkpoints"][0]["met_on"],
+        what="inspection to see m1 met",
+    )
 
     # m2: inspected as lagging with a rectification order: yellow; answered, verified; met: green.
     clock("2026-05-01T10:00:00+08:00")

@@ -133,5 +133,6 @@ def test_a_callers_idempotency_key_can_never_be_taken_for_the_services_own_seal(
         )
     assert answer.status_code == 422, answer.text
     assert (
-        "the Idempotency-Key header must be 1–128 characters of letters, digits and - _ . ~" in answer.json()["detail"]
+        "the Idempotency-Key header must be 1–128 characters of letters, digits and - _ . ~ / + ="
+        in answer.json()["detail"]
     )
