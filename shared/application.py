@@ -3,16 +3,19 @@ of our API (department scope, request-id idempotency, expected versions)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import IntegrityError
 
 from shared.auth import Principal, Role
+from shared.clock import Clock, ManualClock, make_clock
 from shared.domain import VanguardAggregate
-from shared.errors import Forbidden, NotFound, NotServed, StaleVersion
+from shared.errors import Forbidden, InvalidTransition, NotFound, NotServed, StaleVersion
 from shared.observability import EVENTS_RECORDED
 from shared.saved import SavedAggregates
 
@@ -20,10 +23,43 @@ A = TypeVar("A", bound=VanguardAggregate)
 
 
 class VanguardApplication(Application[UUID]):
-    def __init__(self, env: Mapping[str, str] | None = None, departments: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        departments: frozenset[str] = frozenset(),
+        *,
+        clock: Clock | str = "system",
+        clock_dsn: str = "",
+        timezone: str = "Asia/Shanghai",
+    ) -> None:
         super().__init__(env)
         self.departments = departments
         self.saved = SavedAggregates()
+        self.tz = ZoneInfo(timezone)
+        self.clock = make_clock(clock, self.recorder, clock_dsn) if isinstance(clock, str) else clock
+
+    def now(self) -> dt.datetime:
+        """The programme's time, in its timezone (the manual clock's, in rehearsals)."""
+        return self.clock.now().astimezone(self.tz)
+
+    def today(self) -> dt.date:
+        return self.now().date()
+
+    def set_clock(self, who: Principal, now: dt.datetime) -> dt.datetime:
+        """Move the manual clock (admin); the system clock cannot be moved."""
+        who.require_role(Role.ADMIN)
+        if not isinstance(self.clock, ManualClock):
+            raise InvalidTransition(
+                f"this instance runs on the {self.clock.kind} clock, which cannot be set; "
+                "start it with VANGUARD_CLOCK=manual to move time by hand"
+            )
+        self.clock.set(now if now.tzinfo else now.replace(tzinfo=self.tz))
+        return self.now()
+
+    @property
+    def clock_datastore(self) -> Any:
+        """The shared clock's own database connection pool, if it has one (attached to the server's loop)."""
+        return self.clock.datastore if isinstance(self.clock, ManualClock) and self.clock.own else None
 
     def get(self, cls: type[A], aggregate_id: UUID) -> A:
         found = self.find(cls, aggregate_id)

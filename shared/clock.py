@@ -1,7 +1,9 @@
-"""The programme's clock: the system's, or a manual one kept in the inspection database.
+"""The programme's clock: the system's, or a manual one kept in a database.
 
-The manual clock lets a demonstration or a test move time forward ("it is now 1 July") for the
-API and the consumer processes alike, since both read it from the same table.
+The manual clock lets a rehearsal or a test move time forward ("it is now 1 July") for every
+service at once: all of them read it from one table, in the database named by VANGUARD_CLOCK_DSN
+(`./vanguard up` makes one). A service started without that DSN keeps a clock of its own in its
+event store's database.
 """
 
 from __future__ import annotations
@@ -40,8 +42,9 @@ class ManualClock:
 
     kind = "manual"
 
-    def __init__(self, datastore: AsyncpgDatastore) -> None:
+    def __init__(self, datastore: AsyncpgDatastore, *, own: bool = False) -> None:
         self.datastore = datastore
+        self.own = own  # a datastore of the clock's own (the shared clock database), not the event store's
         self.datastore.run(self._execute(SCHEMA))
 
     def now(self) -> dt.datetime:
@@ -66,10 +69,15 @@ class ManualClock:
             return await conn.fetchval(statement)
 
 
-def make_clock(kind: str, recorder: object) -> Clock:
-    """The clock a service is configured with: "system", or "manual" (kept in its event store's database)."""
+def make_clock(kind: str, recorder: object, dsn: str = "") -> Clock:
+    """The clock a service is configured with: "system", or "manual" (kept in the database at `dsn`,
+    shared by every service; without one, in the service's own event store's database)."""
     if kind == "system":
         return SystemClock()
+    if kind == "manual" and dsn:
+        from shared.persistence.asyncpg_store import AsyncpgDatastore
+
+        return ManualClock(AsyncpgDatastore(dsn, pool_size=2), own=True)
     if kind == "manual":
         datastore = getattr(recorder, "datastore", None)
         if datastore is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,6 +28,20 @@ class ServiceSettings(CommonSettings):
     database_dsn: str = "postgresql://postgres@127.0.0.1:5432/vanguard"
     persistence_module: str = "shared.persistence.asyncpg_store"
     pool_size: int = 10
+    # Comma-separated addresses or networks of the reverse proxies whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed (e.g. 127.0.0.1 behind a local nginx). None by default: anyone
+    # could claim any address, and the public's feedback limit is counted per address.
+    trusted_proxies: str = ""
+    # The programme's clock and calendar. "manual": time stands where an admin last put it
+    # (POST /admin/clock on any service), for rehearsals and tests; every service started with the
+    # same clock_dsn (./vanguard up gives them one) follows that one clock.
+    clock: Literal["system", "manual"] = "system"
+    clock_dsn: str = ""
+    timezone: str = "Asia/Shanghai"  # a date passes at midnight here
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The eventsourcing library's settings for this service's event store."""

@@ -30,4 +30,7 @@ def serve(app_factory: str, settings_class: str) -> None:
         http="httptools",
         log_level="warning",
         access_log=False,
+        # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: only configured proxies
+        proxy_headers=bool(settings.trusted_proxy_list),
+        forwarded_allow_ips=settings.trusted_proxy_list,
     )

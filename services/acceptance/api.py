@@ -6,22 +6,25 @@ without an account; everything else needs a bearer token.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
-from fastapi import Query, Request, Response
+from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from services.acceptance import casebook as book
 from services.acceptance import schemas as s
 from services.acceptance.app import AcceptanceApplication
-from services.acceptance.limits import admit
+from services.acceptance.domain import Acceptance
+from services.acceptance.limits import admit, release
 from services.acceptance.vocabulary import LEVEL_LABELS, AcceptanceState, CommendationLevel, Grade
 from shared.api import CurrentPrincipal, RequestId, app_state
+from shared.api.bounds import After, FeedPage, YearFilter, YearInPath
 from shared.api.routes import run_sync, service_router
-from shared.auth import Role
+from shared.auth import Principal, Role
 from shared.errors import InvalidInput
 from shared.messaging.feed import event_feed
 
@@ -68,13 +71,18 @@ async def leave_feedback(
     pid = _id(project_id)
     settings = request.app.state.settings
     async with pool.acquire() as conn:
-        await admit(
+        reservation = await admit(
             conn,
             request.client.host if request.client else "unknown",
             settings.feedback_rate_limit,
             settings.feedback_rate_window_seconds,
         )
-    acceptance, item = await run_sync(app.give_feedback, pid, body.kind.value, body.text, body.name, request_id)
+    try:
+        acceptance, item = await run_sync(app.give_feedback, pid, body.kind.value, body.text, body.name, request_id)
+    except Exception:
+        async with pool.acquire() as conn:
+            await release(conn, reservation)
+        raise
     return {
         "feedback_id": item["feedback_id"],
         "kind": item["kind"],
@@ -85,7 +93,7 @@ async def leave_feedback(
 
 @router.get("/accepted", tags=[PUBLIC])
 def accepted_projects(
-    app: Acceptances, grade: Grade | None = None, department: str | None = None, year: int | None = None
+    app: Acceptances, grade: Grade | None = None, department: str | None = None, year: YearFilter = None
 ) -> list[dict[str, Any]]:
     """Accepted projects by grade (验收等次), department and year."""
     now = app.now()
@@ -102,7 +110,7 @@ def _cases(app: AcceptanceApplication, year: int, request: Request) -> list[dict
 
 
 @router.get("/casebook/{year}.html", tags=[PUBLIC], response_class=Response)
-def casebook_html(year: int, app: Acceptances, request: Request) -> Response:
+def casebook_html(year: YearInPath, app: Acceptances, request: Request) -> Response:
     """优秀案例汇编 as a web page."""
     return Response(
         book.render_html(year, _cases(app, year, request)), media_type="text/html; charset=utf-8", headers=SAFE_HEADERS
@@ -110,7 +118,7 @@ def casebook_html(year: int, app: Acceptances, request: Request) -> Response:
 
 
 @router.get("/casebook/{year}.pdf", tags=[PUBLIC], response_class=Response)
-async def casebook_pdf(year: int, app: Acceptances, request: Request) -> Response:
+async def casebook_pdf(year: YearInPath, app: Acceptances, request: Request) -> Response:
     """优秀案例汇编 as a PDF."""
     cases = await run_sync(_cases, app, year, request)
     pdf = await run_in_threadpool(book.render_pdf, year, cases)
@@ -120,7 +128,7 @@ async def casebook_pdf(year: int, app: Acceptances, request: Request) -> Respons
 
 
 @router.get("/casebook/{year}", tags=[PUBLIC])
-def casebook(year: int, app: Acceptances, request: Request) -> dict[str, Any]:
+def casebook(year: YearInPath, app: Acceptances, request: Request) -> dict[str, Any]:
     """优秀案例汇编: the year's selected cases, grouped by direction."""
     cases = _cases(app, year, request)
     return {"year": year, "count": len(cases), "directions": book.by_direction(cases)}
@@ -128,7 +136,7 @@ def casebook(year: int, app: Acceptances, request: Request) -> dict[str, Any]:
 
 @router.get("/commendations", tags=[PUBLIC])
 def commendations(
-    app: Acceptances, department: str | None = None, level: CommendationLevel | None = None, year: int | None = None
+    app: Acceptances, department: str | None = None, level: CommendationLevel | None = None, year: YearFilter = None
 ) -> dict[str, Any]:
     """表彰: commendations with their issuers, and their count per department and level."""
     names = app.names()
@@ -170,13 +178,17 @@ def rubric(version: str, app: Acceptances) -> dict[str, Any]:
     return app.rubrics.get(version).as_dict() | {"current": version == app.rubrics.current}
 
 
-@router.get("/clock", tags=[PUBLIC])
-def clock(app: Acceptances) -> dict[str, str]:
-    """The programme's time, by which notices open and close."""
-    return {"now": app.now().isoformat(), "clock": app.clock.kind, "timezone": str(app.tz)}
-
-
 # -- branches, organisers, panelists --------------------------------------------------------------
+
+
+def _view(app: AcceptanceApplication, who: Principal, a: Acceptance, now: dt.datetime | None = None) -> dict[str, Any]:
+    """An acceptance as `who` may see it: without its scores for a panelist of its own branch (回避)."""
+    view = s.acceptance_view(a, now or app.now())
+    withheld = app.recusal(who, a)
+    if withheld:
+        result = view["result"] and {**view["result"], "panel": [{"id": m["id"], "name": m["name"]} for m in a.panel]}
+        view |= {"scores": [], "result": result, "scores_withheld": withheld}
+    return view
 
 
 @router.get("/acceptances", tags=[ACCEPTANCE])
@@ -186,20 +198,20 @@ def list_acceptances(
     department: str | None = None,
     state: AcceptanceState | None = None,
     grade: Grade | None = None,
-    year: int | None = None,
+    year: YearFilter = None,
 ) -> list[dict[str, Any]]:
     """Acceptances you may read, by department, state, grade and year."""
     now = app.now()
     found = app.readable(
         who, department=department, state=state and state.value, grade=grade and grade.value, year=year
     )
-    return [s.acceptance_view(a, now) for a in found]
+    return [_view(app, who, a, now) for a in found]
 
 
 @router.get("/acceptances/{project_id}", tags=[ACCEPTANCE])
 def get_acceptance(project_id: str, app: Acceptances, who: CurrentPrincipal) -> dict[str, Any]:
     """One project's acceptance: its milestones, application, notice, feedback, panel, scores, grade."""
-    return s.acceptance_view(app.read_acceptance(who, _id(project_id)), app.now())
+    return _view(app, who, app.read_acceptance(who, _id(project_id)))
 
 
 @router.post("/acceptances/{project_id}/apply", tags=[ACCEPTANCE])
@@ -217,7 +229,7 @@ def apply(
         [e.model_dump() for e in body.evidence],
         request_id,
     )
-    return s.acceptance_view(acceptance, app.now())
+    return _view(app, who, acceptance)
 
 
 @router.post("/acceptances/{project_id}/notice", tags=[ACCEPTANCE])
@@ -226,13 +238,13 @@ def open_notice(
 ) -> dict[str, Any]:
     """Open the public notice (公示) for its period of working days (panel organiser)."""
     acceptance = app.open_notice(who, _id(project_id), body.expected_version, body.working_days, request_id)
-    return s.acceptance_view(acceptance, app.now())
+    return _view(app, who, acceptance)
 
 
 @router.post("/acceptances/{project_id}/notice/close", tags=[ACCEPTANCE])
 def close_notice(project_id: str, app: Acceptances, who: CurrentPrincipal, request_id: RequestId) -> dict[str, Any]:
     """Seal the notice's feedback ledger once its period has ended (panel organiser)."""
-    return s.acceptance_view(app.close_notice(who, _id(project_id), request_id), app.now())
+    return _view(app, who, app.close_notice(who, _id(project_id), request_id))
 
 
 @router.post("/acceptances/{project_id}/feedback/{feedback_id}/answer", tags=[ACCEPTANCE])
@@ -241,7 +253,7 @@ def answer_objection(
 ) -> dict[str, Any]:
     """Answer an objection from the public (branch secretary)."""
     acceptance = app.answer_objection(who, _id(project_id), feedback_id, body.expected_version, body.answer, request_id)
-    return s.acceptance_view(acceptance, app.now())
+    return _view(app, who, acceptance)
 
 
 @router.post("/acceptances/{project_id}/panel", tags=[ACCEPTANCE])
@@ -252,7 +264,7 @@ def appoint_panel(
     acceptance = app.appoint_panel(
         who, _id(project_id), body.expected_version, [m.model_dump() for m in body.members], request_id
     )
-    return s.acceptance_view(acceptance, app.now())
+    return _view(app, who, acceptance)
 
 
 @router.post("/acceptances/{project_id}/scores", tags=[ACCEPTANCE])
@@ -260,7 +272,7 @@ def score(
     project_id: str, body: s.Score, app: Acceptances, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
     """Score every criterion of the panel's rubric 0–100; a later score replaces yours (panelist)."""
-    return s.acceptance_view(app.score(who, _id(project_id), body.scores, body.comment, request_id), app.now())
+    return _view(app, who, app.score(who, _id(project_id), body.scores, body.comment, request_id))
 
 
 @router.post("/acceptances/{project_id}/conclude", tags=[ACCEPTANCE])
@@ -268,7 +280,7 @@ def conclude(
     project_id: str, body: s.Expect, app: Acceptances, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
     """The grade, from the panel's mean weighted score by the rubric's thresholds (panel organiser)."""
-    return s.acceptance_view(app.conclude(who, _id(project_id), body.expected_version, request_id), app.now())
+    return _view(app, who, app.conclude(who, _id(project_id), body.expected_version, request_id))
 
 
 @router.post("/acceptances/{project_id}/casebook", tags=[ACCEPTANCE])
@@ -277,7 +289,7 @@ def select_for_casebook(
 ) -> dict[str, Any]:
     """Select an excellent project for the year's casebook (panel organiser)."""
     acceptance = app.select_for_casebook(who, _id(project_id), body.expected_version, request_id)
-    return s.acceptance_view(acceptance, app.now())
+    return _view(app, who, acceptance)
 
 
 @router.post("/acceptances/{project_id}/brand", tags=[ACCEPTANCE])
@@ -286,7 +298,7 @@ def designate_brand(
 ) -> dict[str, Any]:
     """Designate an excellent project a party-building brand (党建品牌) (panel organiser)."""
     acceptance = app.designate_brand(who, _id(project_id), body.expected_version, body.name, request_id)
-    return s.acceptance_view(acceptance, app.now())
+    return _view(app, who, acceptance)
 
 
 @router.post("/acceptances/{project_id}/commendations", status_code=201, tags=[ACCEPTANCE])
@@ -304,13 +316,7 @@ def record_commendation(
         body.awarded_on.isoformat(),
         request_id,
     )
-    return s.acceptance_view(acceptance, app.now())
-
-
-@router.post("/admin/clock", tags=["ops"])
-def set_clock(body: s.SetClock, app: Acceptances, who: CurrentPrincipal) -> dict[str, str]:
-    """Move the manual clock (admin; only with VANGUARD_CLOCK=manual)."""
-    return {"now": app.set_clock(who, body.now).isoformat()}
+    return _view(app, who, acceptance)
 
 
 @router.get("/events", tags=["audit"])
@@ -318,8 +324,8 @@ def events(
     app: Acceptances,
     who: CurrentPrincipal,
     request: Request,
-    after: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after: After = 0,
+    limit: FeedPage = 100,
 ) -> dict[str, Any]:
     """Every recorded event in order, as integration-event envelopes (auditor, admin)."""
     who.require_role(Role.AUDITOR, Role.ADMIN)

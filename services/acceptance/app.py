@@ -12,7 +12,6 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from eventsourcing.persistence import IntegrityError
 
@@ -22,7 +21,7 @@ from services.acceptance.rubric import Rubric, Rubrics
 from services.acceptance.vocabulary import AcceptanceState
 from shared.application import VanguardApplication, secretary, stale
 from shared.auth import Principal, Role
-from shared.clock import Clock, ManualClock, make_clock
+from shared.clock import Clock
 from shared.errors import Awaiting, Forbidden, InvalidInput, InvalidTransition, NotFound, StaleVersion, VanguardError
 from shared.index import LiveIndex
 
@@ -45,19 +44,14 @@ class AcceptanceApplication(VanguardApplication):
         organisers: Iterable[str] = (),
         timezone: str = "Asia/Shanghai",
         clock: Clock | str = "system",
+        clock_dsn: str = "",
     ) -> None:
-        super().__init__(env)
+        super().__init__(env, clock=clock, clock_dsn=clock_dsn, timezone=timezone)
         self.rubrics = rubrics or Rubrics()
         self.notice_working_days = notice_working_days
         self.holidays = frozenset(holidays)
         self.organisers = frozenset(organisers)
-        self.tz = ZoneInfo(timezone)
-        self.clock = make_clock(clock, self.recorder) if isinstance(clock, str) else clock
         self.index = LiveIndex(self)
-
-    def now(self) -> dt.datetime:
-        """The programme's time, in its timezone."""
-        return self.clock.now().astimezone(self.tz)
 
     # -- what filing, tasking and inspection report (request id: the upstream event's id) ---------
 
@@ -294,6 +288,11 @@ class AcceptanceApplication(VanguardApplication):
                 raise Forbidden(
                     f"you ({who.subject}) are not on this project's panel; only its panelists score: {on_panel}"
                 )
+            if self.of_own_branch(who, a):
+                raise Forbidden(
+                    f"conflict of interest (回避): you ({who.subject}) belong to branch {a.branch} of "
+                    f"{a.department}, the project's own branch; you may not score it"
+                )
 
         return self._command(
             project_id,
@@ -350,19 +349,10 @@ class AcceptanceApplication(VanguardApplication):
             expected_version,
             request_id,
             self._organiser(who),
-            lambda a, now: a.record_commendation(level, issuer, title, awarded_on, who.as_actor(), request_id),
+            lambda a, now: a.record_commendation(
+                level, issuer, title, awarded_on, who.as_actor(), request_id, now.date()
+            ),
         )
-
-    def set_clock(self, who: Principal, now: dt.datetime) -> dt.datetime:
-        """Move the manual clock (admin); the system clock cannot be moved."""
-        who.require_role(Role.ADMIN)
-        if not isinstance(self.clock, ManualClock):
-            raise InvalidTransition(
-                f"this instance runs on the {self.clock.kind} clock, which cannot be set; "
-                "start it with VANGUARD_CLOCK=manual to move time by hand"
-            )
-        self.clock.set(now if now.tzinfo else now.replace(tzinfo=self.tz))
-        return self.now()
 
     # -- queries --------------------------------------------------------------------------
 
@@ -377,9 +367,52 @@ class AcceptanceApplication(VanguardApplication):
 
     def read_acceptance(self, who: Principal, project_id: UUID) -> Acceptance:
         acceptance = self.acceptance(project_id)
-        if not who.may_read(acceptance.department, acceptance.branch):
-            raise Forbidden("you may not read this project's acceptance")
+        refusal = self.refusal(who, acceptance)
+        if refusal:
+            raise Forbidden(refusal)
         return acceptance
+
+    def refusal(self, who: Principal, acceptance: Acceptance) -> str | None:
+        """Why `who` may not read this acceptance, or None when they may: a panelist reads the
+        acceptances of their own panels, an organiser applications (what they organise)."""
+        if who.role != Role.PANELIST:
+            if who.may_read(acceptance.department, acceptance.branch):
+                return None
+            return "you may not read this project's acceptance"
+        if who.subject in self.organisers:
+            if acceptance.application is not None:
+                return None
+            return (
+                f"project {acceptance.project_id} has not applied for acceptance (it is {acceptance.state}); "
+                "organisers read applications only"
+            )
+        if acceptance.panelist(who.subject) is None:
+            return (
+                f"you ({who.subject}) are not on this project's panel; "
+                "a panelist reads the acceptances of their own panels only"
+            )
+        return None
+
+    def of_own_branch(self, who: Principal, acceptance: Acceptance) -> bool:
+        """回避: whether a panelist belongs to the project's own branch, by their token or by the registry."""
+        if who.role != Role.PANELIST:
+            return False
+        department, branch = acceptance.department, str(acceptance.branch)
+        if (who.department, who.branch) == (department, branch):
+            return True
+        if who.department not in (None, department):  # member ids are unique within a department only
+            return False
+        roster = self.find(Roster, roster_id(department))
+        return roster is not None and roster.belongs(branch, who.subject)
+
+    def recusal(self, who: Principal, acceptance: Acceptance) -> str | None:
+        """Why a panelist of the project's own branch is not shown its scores; None for everyone else."""
+        if not self.of_own_branch(who, acceptance):
+            return None
+        return (
+            f"回避: you belong to branch {acceptance.branch} of {acceptance.department}, the project's own branch; "
+            "its scores are not shown to you"
+        )
 
     def public_notice(self, project_id: UUID) -> Acceptance:
         """A notice is public from the moment it opens; before that, nothing is."""
@@ -393,7 +426,7 @@ class AcceptanceApplication(VanguardApplication):
         return sorted(found, key=lambda a: (a.year, a.department, a.branch, a.title))
 
     def readable(self, who: Principal, **criteria: Any) -> list[Acceptance]:
-        return [a for a in self.select(**criteria) if who.may_read(a.department, a.branch)]
+        return [a for a in self.select(**criteria) if self.refusal(who, a) is None]
 
     def names(self) -> dict[str, Roster]:
         """Each department's roster by department code: names of departments and branches."""

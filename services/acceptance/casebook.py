@@ -2,6 +2,7 @@
 
 Everything in it that branches or the public wrote is text, never markup: the HTML template
 autoescapes, and the PDF escapes each string before reportlab's Paragraph parses its mini-markup.
+A public page links only to public pages: each case to its public record on the projection.
 """
 
 from __future__ import annotations
@@ -48,8 +49,16 @@ def entry(acceptance: Acceptance, roster: Roster | None, projection_url: str) ->
         "commendations": [
             {**c, "level_label": LEVEL_LABELS[CommendationLevel(c["level"])]} for c in acceptance.commendations
         ],
-        "audit_trail": f"{projection_url.rstrip('/')}/projects/{acceptance.project_id}/audit-trail",
+        "provenance": provenance_url(projection_url, acceptance.project_id),
     }
+
+
+def provenance_url(projection_url: str, project_id: str) -> str | None:
+    """The case's public record on the projection (no sign-in needed, unlike its audit trail);
+    None when the casebook is not told where the projection is: no link rather than a broken one."""
+    if not projection_url:
+        return None
+    return f"{projection_url.rstrip('/')}/public/projects/{project_id}.html"
 
 
 def by_direction(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -118,8 +127,9 @@ def render_pdf(year: int, entries: list[dict[str, Any]]) -> bytes:
                 story.append(labelled("党建品牌", case["brand"]))
             for c in case["commendations"]:
                 story.append(p(f"· {c['level_label']}表彰:{c['title']}({c['issuer']},{c['awarded_on']})", "item"))
-            link = escape(case["audit_trail"], {'"': "&quot;"})
-            story.append(Paragraph(f'审计轨迹:<a href="{link}" color="blue">{link}</a>', st["body"]))
+            if case["provenance"]:
+                link = escape(case["provenance"], {'"': "&quot;"})
+                story.append(Paragraph(f'项目来历:<a href="{link}" color="blue">{link}</a>', st["body"]))
     buffer = io.BytesIO()
     SimpleDocTemplate(buffer, pagesize=A4, title=f"{year} 优秀案例汇编", author="Vanguard").build(story)
     return buffer.getvalue()

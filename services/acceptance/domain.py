@@ -47,6 +47,15 @@ def _date(value: Any, what: str) -> str:
     return iso_date(value, what)
 
 
+def _awarded(value: Any, today: dt.date | None) -> str:
+    awarded = _date(value, "awarded_on")
+    check(
+        today is None or awarded <= today.isoformat(),
+        f"awarded_on {awarded} is after the programme's today ({today}); record a commendation once awarded",
+    )
+    return awarded
+
+
 def _aware(now: dt.datetime) -> dt.datetime:
     if now.tzinfo is None:
         raise ValueError("the acceptance domain needs aware datetimes")
@@ -781,9 +790,18 @@ class Acceptance(VanguardAggregate):
         self._remember(request_id)
 
     def record_commendation(
-        self, level: str, issuer: str, title: str, awarded_on: str, actor: dict[str, str], request_id: str | None
+        self,
+        level: str,
+        issuer: str,
+        title: str,
+        awarded_on: str,
+        actor: dict[str, str],
+        request_id: str | None,
+        today: dt.date | None = None,
     ) -> None:
-        """表彰: a municipal, provincial or central commendation, with the body that issued it."""
+        """表彰: a municipal, provincial or central commendation, with the body that issued it.
+
+        `today` is the programme's date: a commendation is recorded once awarded, not before."""
         require(self.state == S.GRADED, "commendations are recorded for accepted projects; it is not graded yet")
         require(self.grade != Grade.FAIL, "a project graded 不合格 (fail) is not commended")
         try:
@@ -797,7 +815,7 @@ class Acceptance(VanguardAggregate):
             level=level,
             issuer=_text(issuer, "issuer", MAX_TITLE),
             title=_text(title, "title", MAX_TITLE),
-            awarded_on=_date(awarded_on, "awarded_on"),
+            awarded_on=_awarded(awarded_on, today),
             actor=actor,
             request_id=request_id,
         )

@@ -1,4 +1,8 @@
-"""The public's feedback rate limit, counted in PostgreSQL so that every API worker agrees."""
+"""The public's feedback rate limit, counted in PostgreSQL so that every API worker agrees.
+
+A request reserves its place before the feedback is given, so that concurrent requests of one
+address cannot all slip under the limit; a refused feedback gives its place back: only accepted
+feedback counts."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ CREATE TABLE IF NOT EXISTS feedback_rate (
     at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX IF NOT EXISTS feedback_rate_client_at ON feedback_rate (client, at);
+ALTER TABLE feedback_rate ADD COLUMN IF NOT EXISTS id bigint GENERATED ALWAYS AS IDENTITY;
 """
 
 
@@ -24,8 +29,9 @@ async def create_schema(conn: asyncpg.Connection) -> None:
         await conn.execute(SCHEMA)
 
 
-async def admit(conn: asyncpg.Connection, client: str, limit: int, window_seconds: int) -> None:
-    """Count one attempt of `client`, or refuse it when `limit` were made within the window."""
+async def admit(conn: asyncpg.Connection, client: str, limit: int, window_seconds: int) -> int:
+    """Reserve one of `client`'s places in the window, or refuse when `limit` are taken; the
+    reservation's id, to release it if the feedback is refused."""
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext('feedback_rate:' || $1))", client)
         await conn.execute(
@@ -44,4 +50,9 @@ async def admit(conn: asyncpg.Connection, client: str, limit: int, window_second
                 f"seconds; try again in {wait} seconds",
                 retry_after_seconds=wait,
             )
-        await conn.execute("INSERT INTO feedback_rate (client) VALUES ($1)", client)
+        return int(await conn.fetchval("INSERT INTO feedback_rate (client) VALUES ($1) RETURNING id", client))
+
+
+async def release(conn: asyncpg.Connection, reservation: int) -> None:
+    """Give back the place of a feedback that was refused: it does not count."""
+    await conn.execute("DELETE FROM feedback_rate WHERE id = $1", reservation)

@@ -29,6 +29,7 @@ def build_application(settings: AcceptanceSettings) -> AcceptanceApplication:
         organisers=settings.organiser_subjects,
         timezone=settings.timezone,
         clock=settings.clock,
+        clock_dsn=settings.clock_dsn,
     )
 
 

@@ -95,5 +95,9 @@ class Roster(VanguardAggregate):
                 return code, branch["members"][member_id]
         return None
 
+    def belongs(self, branch: str, member_id: str) -> bool:
+        """Whether a member or secretary is registered in the branch."""
+        return member_id in self.branches.get(branch, {}).get("members", {})
+
     def branch_name(self, code: str | None) -> str:
         return str(self.branches.get(code or "", {}).get("name") or code or "")

@@ -19,7 +19,7 @@ from services.acceptance.vocabulary import (
     Grade,
 )
 from services.filing.vocabulary import DIRECTION_LABELS, Direction
-from shared.api.bodies import SINGLE_LINE, ProgrammeDate, ProgrammeTime, Strict
+from shared.api.bodies import SINGLE_LINE, ProgrammeDate, Strict
 
 Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE), SINGLE_LINE]
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
@@ -92,10 +92,6 @@ class Commendation(Strict):
     issuer: Title
     title: Title
     awarded_on: ProgrammeDate
-
-
-class SetClock(Strict):
-    now: ProgrammeTime
 
 
 def _labels(a: Acceptance) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Query, Request, Response
+from fastapi import Request, Response
 
 from services.filing import schemas as s
 from services.filing.app import FilingApplication, can_read
@@ -13,6 +13,7 @@ from services.filing.domain import Project, Topic
 from services.filing.organisation import Department
 from services.filing.vocabulary import Direction, ProjectState, TopicState
 from shared.api import CurrentPrincipal, RequestId, app_state
+from shared.api.bounds import After, FeedPage, YearFilter
 from shared.api.routes import service_router
 from shared.auth import Role
 from shared.errors import InvalidInput
@@ -61,7 +62,7 @@ def list_topics(
     app: Filing,
     who: CurrentPrincipal,
     department: str | None = None,
-    year: int | None = None,
+    year: YearFilter = None,
     direction: Direction | None = None,
     state: TopicState | None = None,
 ) -> list[dict[str, Any]]:
@@ -172,7 +173,7 @@ def list_projects(
     department: str | None = None,
     branch: str | None = None,
     direction: Direction | None = None,
-    year: int | None = None,
+    year: YearFilter = None,
     state: ProjectState | None = None,
 ) -> list[dict[str, Any]]:
     """Projects by department, branch, direction, year and state (what you may read)."""
@@ -216,8 +217,8 @@ def events(
     app: Filing,
     who: CurrentPrincipal,
     request: Request,
-    after: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after: After = 0,
+    limit: FeedPage = 100,
 ) -> dict[str, Any]:
     """Every recorded event in order, as integration-event envelopes (auditor, admin)."""
     who.require_role(Role.AUDITOR, Role.ADMIN)

@@ -20,8 +20,10 @@ class FilingApplication(VanguardApplication):
 
     name = "filing"
 
-    def __init__(self, env: Mapping[str, str] | None = None, departments: frozenset[str] = frozenset()) -> None:
-        super().__init__(env, departments)
+    def __init__(
+        self, env: Mapping[str, str] | None = None, departments: frozenset[str] = frozenset(), **clock: Any
+    ) -> None:
+        super().__init__(env, departments, **clock)  # clock, clock_dsn, timezone: the programme's
         self.index = LiveIndex(self)
 
     # -- 党委出题 -----------------------------------------------------------------------------

@@ -14,7 +14,13 @@ SERVICE = "filing"
 
 
 def build_application(settings: FilingSettings) -> FilingApplication:
-    return FilingApplication(settings.eventsourcing_env(), departments=settings.served)
+    return FilingApplication(
+        settings.eventsourcing_env(),
+        departments=settings.served,
+        clock=settings.clock,
+        clock_dsn=settings.clock_dsn,
+        timezone=settings.timezone,
+    )
 
 
 def create_app(settings: FilingSettings | None = None) -> FastAPI:

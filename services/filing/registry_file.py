@@ -17,8 +17,16 @@ import yaml
 
 from shared.errors import InvalidInput
 
-CSV_COLUMNS = ("department_code", "department_name", "branch_code", "branch_name", "secretary_id",
-               "secretary_name", "member_id", "member_name")
+CSV_COLUMNS = (
+    "department_code",
+    "department_name",
+    "branch_code",
+    "branch_name",
+    "secretary_id",
+    "secretary_name",
+    "member_id",
+    "member_name",
+)
 
 
 def read_organisation(path: Path) -> dict[str, Any]:
@@ -50,10 +58,17 @@ def parse_csv(text: str) -> dict[str, Any]:
                 raise InvalidInput(f"CSV line {line}: {column} is empty")
         department = departments.setdefault(
             values["department_code"],
-            {"code": values["department_code"], "name": values["department_name"], "branches": {}})
-        branch = department["branches"].setdefault(values["branch_code"], {
-            "code": values["branch_code"], "name": values["branch_name"],
-            "secretary": {"id": values["secretary_id"], "name": values["secretary_name"]}, "members": []})
+            {"code": values["department_code"], "name": values["department_name"], "branches": {}},
+        )
+        branch = department["branches"].setdefault(
+            values["branch_code"],
+            {
+                "code": values["branch_code"],
+                "name": values["branch_name"],
+                "secretary": {"id": values["secretary_id"], "name": values["secretary_name"]},
+                "members": [],
+            },
+        )
         if values["member_id"]:
             branch["members"].append({"id": values["member_id"], "name": values["member_name"] or values["member_id"]})
     return {"departments": [{**d, "branches": list(d["branches"].values())} for d in departments.values()]}

@@ -12,6 +12,7 @@ from services.inspection import schemas as s
 from services.inspection.app import InspectionApplication
 from services.inspection.vocabulary import Colour, OrderState
 from shared.api import CurrentPrincipal, RequestId, app_state
+from shared.api.bounds import After, FeedPage
 from shared.api.routes import service_router
 from shared.auth import Principal, Role
 from shared.errors import InvalidInput
@@ -158,31 +159,13 @@ def list_rectifications(
     return sorted(rows, key=lambda r: (r["deadline"], r["department"], r["record_no"], r["order_id"]))
 
 
-@router.get("/clock", tags=["ops"])
-def get_clock(app: Inspection, who: CurrentPrincipal) -> dict[str, Any]:
-    """The programme's clock: its kind, timezone and time."""
-    return _clock(app)
-
-
-@router.post("/admin/clock", tags=["ops"])
-def set_clock(body: s.SetClock, app: Inspection, who: CurrentPrincipal) -> dict[str, Any]:
-    """Move the manual clock (admin); 409 when the instance runs on the system clock."""
-    app.set_clock(who, body.now)
-    return _clock(app)
-
-
-def _clock(app: InspectionApplication) -> dict[str, Any]:
-    now = app.now()
-    return {"clock": app.clock.kind, "timezone": str(app.tz), "now": now.isoformat(), "today": now.date().isoformat()}
-
-
 @router.get("/events", tags=["audit"])
 def events(
     app: Inspection,
     who: CurrentPrincipal,
     request: Request,
-    after: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after: After = 0,
+    limit: FeedPage = 100,
 ) -> dict[str, Any]:
     """Every recorded event in order, as integration-event envelopes (auditor, admin)."""
     who.require_role(Role.AUDITOR, Role.ADMIN)

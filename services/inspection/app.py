@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from eventsourcing.persistence import IntegrityError
 
@@ -14,8 +13,8 @@ from services.inspection.domain import Supervision, supervision_id
 from services.inspection.vocabulary import DeadlineKind
 from shared.application import VanguardApplication, secretary
 from shared.auth import Principal, Role
-from shared.clock import Clock, ManualClock, make_clock
-from shared.errors import Awaiting, Forbidden, InvalidTransition, NotFound, StaleVersion
+from shared.clock import Clock
+from shared.errors import Awaiting, Forbidden, NotFound, StaleVersion
 from shared.index import LiveIndex
 
 SCHEDULER = {"id": "inspection-scheduler", "role": "system"}
@@ -34,16 +33,11 @@ class InspectionApplication(VanguardApplication):
         due_soon_days: int = 7,
         timezone: str = "Asia/Shanghai",
         clock: Clock | str = "system",
+        clock_dsn: str = "",
     ) -> None:
-        super().__init__(env)
+        super().__init__(env, clock=clock, clock_dsn=clock_dsn, timezone=timezone)
         self.due_soon_days = due_soon_days
-        self.tz = ZoneInfo(timezone)
-        self.clock = make_clock(clock, self.recorder) if isinstance(clock, str) else clock
         self.index = LiveIndex(self)
-
-    def now(self) -> dt.datetime:
-        """The programme's time, in its timezone."""
-        return self.clock.now().astimezone(self.tz)
 
     # -- what other services' events ask for ---------------------------------------------------
 
@@ -182,19 +176,6 @@ class InspectionApplication(VanguardApplication):
             self._inspector(who),
             lambda s: s.reject_rectification(order_id, reason, self.now(), who.as_actor(), request_id),
         )
-
-    def set_clock(self, who: Principal, now: dt.datetime) -> dt.datetime:
-        """Move the manual clock (admin); the system clock cannot be moved."""
-        who.require_role(Role.ADMIN)
-        if not isinstance(self.clock, ManualClock):
-            raise InvalidTransition(
-                f"this instance runs on the {self.clock.kind} clock, which cannot be set; "
-                "start it with VANGUARD_CLOCK=manual to move time by hand"
-            )
-        if now.tzinfo is None:
-            now = now.replace(tzinfo=self.tz)
-        self.clock.set(now)
-        return self.now()
 
     # -- queries --------------------------------------------------------------------------
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from shared.config import ServiceSettings
 
 
@@ -11,6 +9,4 @@ class InspectionSettings(ServiceSettings):
     port: int = 8301
     database_dsn: str = "postgresql://postgres@127.0.0.1:5432/vanguard_inspection"
     due_soon_days: int = 7  # a milestone is "due soon" (blue) this many days before its due date
-    timezone: str = "Asia/Shanghai"  # the programme's calendar: a date passes at midnight here
-    clock: Literal["system", "manual"] = "system"  # manual: time set by POST /admin/clock
     scheduler_interval_seconds: float = 0.5

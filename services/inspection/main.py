@@ -19,6 +19,7 @@ def build_application(settings: InspectionSettings) -> InspectionApplication:
         due_soon_days=settings.due_soon_days,
         timezone=settings.timezone,
         clock=settings.clock,
+        clock_dsn=settings.clock_dsn,
     )
 
 

@@ -16,7 +16,7 @@ from services.inspection.vocabulary import (
     OrderState,
     Rating,
 )
-from shared.api.bodies import SINGLE_LINE, ProgrammeDate, ProgrammeTime, Strict
+from shared.api.bodies import SINGLE_LINE, ProgrammeDate, Strict
 
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
 Version = Annotated[int, Field(ge=1, description="the version you read; a stale one gets 409")]
@@ -47,10 +47,6 @@ class Answer(Strict):
 class Reject(Strict):
     expected_version: Version
     reason: Text
-
-
-class SetClock(Strict):
-    now: Annotated[ProgrammeTime, Field(description="ISO datetime; without an offset, the programme's timezone")]
 
 
 def _rating(code: str | None) -> str | None:

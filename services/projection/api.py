@@ -9,8 +9,12 @@ import asyncpg
 from fastapi import Query
 
 from services.projection import queries
+from services.projection.vocabulary import Grade
 from shared.api import CurrentPrincipal, app_state
+from shared.api.bounds import YearFilter
 from shared.api.routes import service_router
+from shared.auth import Principal, Role
+from shared.auth.principal import CROSS_DEPARTMENT_READERS
 from shared.errors import Forbidden, InvalidInput, NotFound
 
 Pool = Annotated[asyncpg.Pool, app_state("pool")]
@@ -31,20 +35,29 @@ async def list_projects(
     department: str | None = None,
     branch: str | None = None,
     direction: str | None = None,
-    year: int | None = None,
+    year: YearFilter = None,
     state: str | None = None,
+    grade: Grade | None = None,
+    in_casebook: bool | None = None,
 ) -> list[dict[str, Any]]:
-    """Project overviews you may read, filtered."""
+    """Project overviews you may read, filtered (state: filing's, or the acceptance stage; grade: 验收等次)."""
     async with pool.acquire() as conn:
         rows = await queries.projects(
-            conn, department=department, branch=branch, direction=direction, year=year, state=state
+            conn,
+            department=department,
+            branch=branch,
+            direction=direction,
+            year=year,
+            state=state,
+            grade=grade and grade.value,
+            in_casebook=in_casebook,
         )
     return [r for r in rows if who.may_read(r["department"], r["branch"])]
 
 
 @router.get("/projects/{project_id}", tags=["overview"])
 async def get_project(project_id: str, pool: Pool, who: CurrentPrincipal) -> dict[str, Any]:
-    """One project's overview: state, milestones with progress, tasks."""
+    """One project's overview: state, milestones with progress, tasks, colours, inspections, acceptance."""
     async with pool.acquire() as conn:
         row = await queries.project_detail(conn, _uuid(project_id))
     if row is None:
@@ -78,4 +91,17 @@ async def department_audit_trail(
     if not who.may_read(department, branch):
         raise Forbidden(f"you may not read the audit trail of {department}/{branch or '*'}")
     async with pool.acquire() as conn:
-        return await queries.audit_trail(conn, department=department, branch=branch, limit=limit)
+        return await queries.audit_trail(
+            conn,
+            department=department,
+            branch=branch,
+            readers_branch=who.branch,
+            branch_scoped=not _reads_every_branch(who),
+            limit=limit,
+        )
+
+
+def _reads_every_branch(who: Principal) -> bool:
+    """Committees read their whole department, cross-department roles every department; a secretary
+    or a member reads their own branch's records and the department-wide ones only."""
+    return who.role == Role.COMMITTEE or who.role in CROSS_DEPARTMENT_READERS

@@ -10,3 +10,4 @@ class ProjectionSettings(ServiceSettings):
     database_dsn: str = "postgresql://postgres@127.0.0.1:5432/vanguard_projection"
     group_id: str = ""  # default: <topic prefix>.projection.<instance>
     consume_services: str = ""  # comma-separated services to follow; empty: all
+    timezone: str = "Asia/Shanghai"  # the programme's calendar: the dates on public pages are its dates

@@ -1,4 +1,7 @@
-"""How each integration event changes the read models. One transaction per batch (the inbox's)."""
+"""How each integration event changes the read models. One transaction per batch (the inbox's).
+
+Filing's and tasking's events here; inspection's and acceptance's in their own modules.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ import json
 
 import asyncpg
 
+from services.projection import acceptance_handlers, inspection_handlers
+from services.projection.facts import recorded_at
 from shared.contracts import Envelope
 from shared.messaging.inbox import Handler, NotReady, dispatch
 
@@ -20,10 +25,6 @@ PROJECT_STATES = {
     "MilestoneChangeReturned": "approved",
     "Withdrawn": "withdrawn",
 }
-
-
-def _at(envelope: Envelope) -> dt.datetime:
-    return dt.datetime.fromisoformat(envelope.occurred_at)
 
 
 def project_of(envelope: Envelope) -> str | None:
@@ -48,7 +49,7 @@ async def record_in_audit_trail(conn: asyncpg.Connection, e: Envelope) -> None:
         e.type,
         json.dumps(e.actor, ensure_ascii=False),
         e.request_id,
-        _at(e),
+        recorded_at(e),
         e.source["service"],
         e.source["instance"],
         e.source["position"],
@@ -66,7 +67,7 @@ async def topic_posed(conn: asyncpg.Connection, e: Envelope) -> None:
         p["direction"],
         p["title"],
         e.aggregate_version,
-        _at(e),
+        recorded_at(e),
     )
 
 
@@ -78,7 +79,7 @@ async def topic_revised(conn: asyncpg.Connection, e: Envelope) -> None:
         p["title"],
         p["direction"],
         e.aggregate_version,
-        _at(e),
+        recorded_at(e),
     )
 
 
@@ -87,7 +88,7 @@ async def topic_withdrawn(conn: asyncpg.Connection, e: Envelope) -> None:
         "UPDATE topics SET state = 'withdrawn', version = $2, updated_at = $3 WHERE id = $1",
         e.aggregate_id,
         e.aggregate_version,
-        _at(e),
+        recorded_at(e),
     )
 
 
@@ -95,8 +96,8 @@ async def project_drafted(conn: asyncpg.Connection, e: Envelope) -> None:
     p = e.payload
     await conn.execute(
         """INSERT INTO projects (id, department, branch, topic_id, year, direction, title, goal, targets,
-               milestones, responsible, state, version, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12, $13, $13)""",
+               milestones, responsible, state, filing_state, version, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', 'draft', $12, $13, $13)""",
         e.aggregate_id,
         e.department,
         e.branch,
@@ -109,7 +110,7 @@ async def project_drafted(conn: asyncpg.Connection, e: Envelope) -> None:
         json.dumps(p["milestones"], ensure_ascii=False),
         json.dumps(p["responsible"], ensure_ascii=False),
         e.aggregate_version,
-        _at(e),
+        recorded_at(e),
     )
 
 
@@ -125,11 +126,16 @@ _REVISABLE = {
 async def project_changed(conn: asyncpg.Connection, e: Envelope) -> None:
     """Every later project event: its state, and whatever fields it carries."""
     sets = ["version = $2", "updated_at = $3"]
-    args: list[object] = [e.aggregate_id, e.aggregate_version, _at(e)]
+    args: list[object] = [e.aggregate_id, e.aggregate_version, recorded_at(e)]
     state = PROJECT_STATES.get(e.event_name)
-    if state:
+    if state:  # filing's state; acceptance's stage, once there is one, is what `state` shows (not a withdrawal)
         args.append(state)
-        sets.append(f"state = ${len(args)}")
+        n = len(args)
+        sets.append(f"filing_state = ${n}::text")
+        sets.append(
+            f"state = CASE WHEN ${n}::text = 'withdrawn' OR acceptance_state IS NULL THEN ${n}::text "
+            "ELSE acceptance_state END"
+        )
     fields = dict(e.payload.get("changes", {}))
     if e.event_name in ("Approved", "MilestoneChangeApproved"):
         fields["milestones"] = e.payload["milestones"]
@@ -196,7 +202,7 @@ async def task_created(conn: asyncpg.Connection, e: Envelope) -> None:
         p["assignee"],
         p["assignee_name"],
         e.aggregate_version,
-        _at(e),
+        recorded_at(e),
     )
 
 
@@ -206,7 +212,7 @@ _TASK_STATES = {"Completed": "done", "Reopened": "open", "Cancelled": "cancelled
 async def task_changed(conn: asyncpg.Connection, e: Envelope) -> None:
     p = e.payload
     sets = ["version = $2", "updated_at = $3"]
-    args: list[object] = [e.aggregate_id, e.aggregate_version, _at(e)]
+    args: list[object] = [e.aggregate_id, e.aggregate_version, recorded_at(e)]
     changes: dict[str, object] = {}
     if e.event_name in _TASK_STATES:
         changes["state"] = _TASK_STATES[e.event_name]
@@ -220,64 +226,6 @@ async def task_changed(conn: asyncpg.Connection, e: Envelope) -> None:
         args.append(value)
         sets.append(f"{column} = ${len(args)}")
     await conn.execute(f"UPDATE tasks SET {', '.join(sets)} WHERE id = $1", *args)
-
-
-async def _known_project(conn: asyncpg.Connection, project_id: str) -> None:
-    """Inspection's events may overtake filing's: wait until the project is here."""
-    if not await conn.fetchval("SELECT 1 FROM projects WHERE id = $1", project_id):
-        raise NotReady(f"project:{project_id}")
-
-
-async def colour_changed(conn: asyncpg.Connection, e: Envelope) -> None:
-    p = e.payload
-    await _known_project(conn, p["project_id"])
-    await conn.execute("UPDATE projects SET colour = $2 WHERE id = $1", p["project_id"], p["colour"])
-    await conn.execute(
-        "INSERT INTO colour_history VALUES ($1, $2, $3, $4, $5, $6)", e.event_id, p["project_id"], p["colour"],
-        p.get("previous"), json.dumps(p.get("reasons", []), ensure_ascii=False), _at(e))
-
-
-async def inspection_recorded(conn: asyncpg.Connection, e: Envelope) -> None:
-    p = e.payload
-    await conn.execute(
-        "INSERT INTO inspections VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", p["project_id"], p["inspection_id"],
-        p["milestone_id"], p["rating"], p["findings"], p.get("order_id"), e.actor.get("id", "?"), _at(e))
-
-
-async def rectification_ordered(conn: asyncpg.Connection, e: Envelope) -> None:
-    p = e.payload
-    await conn.execute(
-        "INSERT INTO rectifications (project_id, order_id, milestone_id, items, deadline, state, updated_at) "
-        "VALUES ($1, $2, $3, $4, $5, 'open', $6)", p["project_id"], p["order_id"], p["milestone_id"],
-        json.dumps(p["items"], ensure_ascii=False), dt.date.fromisoformat(p["deadline"]), _at(e))
-
-
-_RECTIFICATION_STATES = {"RectificationAnswered": "answered", "RectificationVerified": "verified",
-                         "RectificationRejected": "rejected"}
-
-
-async def rectification_changed(conn: asyncpg.Connection, e: Envelope) -> None:
-    p = e.payload
-    if e.event_name == "RectificationOverdue":
-        await conn.execute("UPDATE rectifications SET overdue = true, updated_at = $3 "
-                           "WHERE project_id = $1 AND order_id = $2", p["project_id"], p["order_id"], _at(e))
-        return
-    await conn.execute("UPDATE rectifications SET state = $3, updated_at = $4 WHERE project_id = $1 AND order_id = $2",
-                       p["project_id"], p["order_id"], _RECTIFICATION_STATES[e.event_name], _at(e))
-
-
-async def milestone_overdue(conn: asyncpg.Connection, e: Envelope) -> None:
-    p = e.payload
-    status = await conn.execute("UPDATE milestones SET overdue = true WHERE project_id = $1 AND milestone_id = $2",
-                                p["project_id"], p["milestone_id"])
-    if status == "UPDATE 0":
-        raise NotReady(f"project:{p['project_id']}")
-
-
-async def supervision_milestone_met(conn: asyncpg.Connection, e: Envelope) -> None:
-    p = e.payload
-    await conn.execute("UPDATE milestones SET overdue = false WHERE project_id = $1 AND milestone_id = $2",
-                       p["project_id"], p["milestone_id"])
 
 
 def handler() -> Handler:
@@ -296,15 +244,8 @@ def handler() -> Handler:
                 f"tasking.Task.{name}": task_changed
                 for name in ("Assigned", "ProgressReported", "Completed", "Reopened", "Cancelled")
             },
-            "inspection.Supervision.ColourChanged": colour_changed,
-            "inspection.Supervision.InspectionRecorded": inspection_recorded,
-            "inspection.Supervision.RectificationOrdered": rectification_ordered,
-            **{
-                f"inspection.Supervision.{name}": rectification_changed
-                for name in (*_RECTIFICATION_STATES, "RectificationOverdue")
-            },
-            "inspection.Supervision.MilestoneOverdue": milestone_overdue,
-            "inspection.Supervision.MilestoneMet": supervision_milestone_met,
+            **inspection_handlers.HANDLERS,
+            **acceptance_handlers.HANDLERS,
         },
         default=record_in_audit_trail,
     )

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from zoneinfo import ZoneInfo
 
 import asyncpg
 from fastapi import FastAPI
@@ -13,7 +14,8 @@ from fastapi import FastAPI
 from services.projection.api import router
 from services.projection.config import ProjectionSettings
 from services.projection.handlers import handler
-from services.projection.schema import SCHEMA
+from services.projection.public import router as public_router
+from services.projection.upgrade import upgrade
 from shared.api import create_service_app
 from shared.contracts import topic_pattern
 from shared.messaging.consumer import ConsumerSettings, consume
@@ -31,7 +33,7 @@ def create_app(settings: ProjectionSettings | None = None) -> FastAPI:
         pool = await asyncpg.create_pool(settings.database_dsn, min_size=2, max_size=settings.pool_size)
         async with pool.acquire() as conn:
             await Inbox.create_schema(conn)
-            await conn.execute(SCHEMA)
+            await upgrade(conn)
         app.state.pool = pool
         stopping = asyncio.Event()
         services = tuple(s.strip() for s in settings.consume_services.split(",") if s.strip())
@@ -63,7 +65,9 @@ def create_app(settings: ProjectionSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         description="Read models: project overviews and audit trails",
     )
+    app.state.timezone = ZoneInfo(settings.timezone)
     app.include_router(router)
+    app.include_router(public_router)
     return app
 
 

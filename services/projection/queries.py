@@ -7,7 +7,21 @@ from typing import Any
 
 import asyncpg
 
-_JSON_COLUMNS = {"actor", "payload", "targets", "milestones", "responsible", "met_deliverable", "reasons", "items"}
+from services.projection.vocabulary import STATE_LABELS, label
+
+_JSON_COLUMNS = {
+    "actor",
+    "payload",
+    "targets",
+    "milestones",
+    "responsible",
+    "met_deliverable",
+    "reasons",
+    "items",
+    "application",
+    "panel",
+    "commendations",
+}
 
 
 def _row(record: asyncpg.Record) -> dict[str, Any]:
@@ -23,16 +37,23 @@ def _row(record: asyncpg.Record) -> dict[str, Any]:
     return out
 
 
+def _project(record: asyncpg.Record) -> dict[str, Any]:
+    """A project row with the Chinese label of its state (filing's, or its acceptance stage)."""
+    row = _row(record)
+    row["state_label"] = label(STATE_LABELS, row["state"])
+    return row
+
+
 async def projects(conn: asyncpg.Connection, **criteria: Any) -> list[dict[str, Any]]:
     wanted = {k: v for k, v in criteria.items() if v is not None}
     where = " AND ".join(f"{k} = ${i}" for i, k in enumerate(wanted, start=1)) or "TRUE"
     rows = await conn.fetch(f"SELECT * FROM projects WHERE {where} ORDER BY created_at, id", *wanted.values())
-    return [_row(r) for r in rows]
+    return [_project(r) for r in rows]
 
 
 async def project(conn: asyncpg.Connection, project_id: str) -> dict[str, Any] | None:
     row = await conn.fetchrow("SELECT * FROM projects WHERE id = $1", project_id)
-    return _row(row) if row else None
+    return _project(row) if row else None
 
 
 async def project_detail(conn: asyncpg.Connection, project_id: str) -> dict[str, Any] | None:
@@ -57,15 +78,29 @@ async def project_detail(conn: asyncpg.Connection, project_id: str) -> dict[str,
                 "percent": round(sum(t["percent"] for t in mine) / len(mine)) if mine else 0,
             }
         )
-    history = [_row(r) for r in await conn.fetch(
-        "SELECT colour, previous, reasons, at FROM colour_history WHERE project_id = $1 ORDER BY at, event_id",
-        project_id)]
-    inspections = [_row(r) for r in await conn.fetch(
-        "SELECT * FROM inspections WHERE project_id = $1 ORDER BY at", project_id)]
-    rectifications = [_row(r) for r in await conn.fetch(
-        "SELECT * FROM rectifications WHERE project_id = $1 ORDER BY order_id", project_id)]
-    return {**found, "milestone_progress": milestones, "tasks": tasks, "colour_history": history,
-            "inspections": inspections, "rectifications": rectifications}
+    history = [
+        _row(r)
+        for r in await conn.fetch(
+            "SELECT colour, previous, reasons, at FROM colour_history WHERE project_id = $1 "
+            "ORDER BY aggregate_version, at, event_id",
+            project_id,
+        )
+    ]
+    inspections = [
+        _row(r) for r in await conn.fetch("SELECT * FROM inspections WHERE project_id = $1 ORDER BY at", project_id)
+    ]
+    rectifications = [
+        _row(r)
+        for r in await conn.fetch("SELECT * FROM rectifications WHERE project_id = $1 ORDER BY order_id", project_id)
+    ]
+    return {
+        **found,
+        "milestone_progress": milestones,
+        "tasks": tasks,
+        "colour_history": history,
+        "inspections": inspections,
+        "rectifications": rectifications,
+    }
 
 
 async def audit_trail(
@@ -74,8 +109,12 @@ async def audit_trail(
     project_id: str | None = None,
     department: str | None = None,
     branch: str | None = None,
+    readers_branch: str | None = None,
+    branch_scoped: bool = False,
     limit: int = 1000,
 ) -> list[dict[str, Any]]:
+    """A project's or a department's events in order; `branch_scoped`: only the department-wide
+    ones (branch NULL) and those of `readers_branch` (what a secretary or member may read)."""
     if project_id is not None:
         rows = await conn.fetch(
             "SELECT * FROM audit_trail WHERE project_id = $1 OR aggregate_id = $1 "
@@ -86,9 +125,12 @@ async def audit_trail(
     else:
         rows = await conn.fetch(
             "SELECT * FROM audit_trail WHERE department = $1 AND ($2::text IS NULL OR branch = $2) "
-            "ORDER BY occurred_at, aggregate_version LIMIT $3",
+            "AND (NOT $3::boolean OR branch IS NULL OR branch = $4::text) "
+            "ORDER BY occurred_at, aggregate_version LIMIT $5",
             department,
             branch,
+            branch_scoped,
+            readers_branch,
             limit,
         )
     return [_row(r) for r in rows]

@@ -118,6 +118,40 @@ CREATE TABLE IF NOT EXISTS rectifications (
     updated_at timestamptz NOT NULL,
     PRIMARY KEY (project_id, order_id)
 );
+
+-- Added with the acceptance handlers (公开验收): all additive, so an existing database upgrades.
+-- The colour history keeps its supervision's order (the manual clock may stand still between changes).
+ALTER TABLE colour_history ADD COLUMN IF NOT EXISTS aggregate_version integer;
+-- `state` is filing's state until the branch applies for acceptance, then acceptance's stage; a
+-- withdrawal wins over both. Each topic keeps its own column, so their arrival order does not matter.
+ALTER TABLE projects ADD COLUMN IF NOT EXISTS filing_state text;
+UPDATE projects SET filing_state = state WHERE filing_state IS NULL;
+ALTER TABLE projects ADD COLUMN IF NOT EXISTS acceptance_state text;
+ALTER TABLE projects ADD COLUMN IF NOT EXISTS acceptance_version integer NOT NULL DEFAULT 0;
+ALTER TABLE projects ADD COLUMN IF NOT EXISTS applied_at timestamptz;
+ALTER TABLE projects ADD COLUMN IF NOT EXISTS application jsonb;
+ALTER TABLE projects ADD COLUMN IF NOT EXISTS notice_opened_at timestamptz;
+ALTER TABLE projects ADD COLUMN IF NOT EXISTS notice_closes_at timestamptz;
+ALTER TABLE projects ADD COLUMN IF NOT EXISTS notice_working_days integer;
+ALTER TABLE projects ADD COLUMN IF NOT EXISTS notice_closed_at timestamptz;
+ALTER TABLE projects ADD COLUMN IF NOT EXISTS feedback_count integer NOT NULL DEFAULT 0;
+ALTER TABLE projects ADD COLUMN IF NOT EXISTS objection_count integer NOT NULL DEFAULT 0;
+ALTER TABLE projects ADD COLUMN IF NOT EXISTS objections_answered integer NOT NULL DEFAULT 0;
+ALTER TABLE projects ADD COLUMN IF NOT EXISTS panel jsonb;
+ALTER TABLE projects ADD COLUMN IF NOT EXISTS rubric text;
+ALTER TABLE projects ADD COLUMN IF NOT EXISTS grade text;
+ALTER TABLE projects ADD COLUMN IF NOT EXISTS grade_label text;
+ALTER TABLE projects ADD COLUMN IF NOT EXISTS score double precision;
+ALTER TABLE projects ADD COLUMN IF NOT EXISTS graded_at timestamptz;
+ALTER TABLE projects ADD COLUMN IF NOT EXISTS in_casebook boolean NOT NULL DEFAULT false;
+ALTER TABLE projects ADD COLUMN IF NOT EXISTS brand text;
+ALTER TABLE projects ADD COLUMN IF NOT EXISTS commendations jsonb NOT NULL DEFAULT '[]';
+
+-- One-time replays of the audit trail for what older versions did not apply (services/projection/upgrade.py).
+CREATE TABLE IF NOT EXISTS projection_upgrades (
+    name text PRIMARY KEY,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
 """
 
 # Tables whose rows must be equal after a rebuild from history: the order to compare by, and

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote, unquote
 from uuid import UUID
 
 import asyncpg
-from fastapi import Header, Query, Request, Response
+from fastapi import Header, Request, Response
 
 from services.tasking import evidence as files
 from services.tasking import schemas as s
 from services.tasking.app import TaskingApplication
 from shared.api import CurrentPrincipal, RequestId, app_state
+from shared.api.bounds import After, FeedPage
 from shared.api.routes import run_sync, service_router
 from shared.auth import Role
-from shared.errors import InvalidInput, NotFound
+from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.messaging.feed import event_feed
 
 Tasking = Annotated[TaskingApplication, app_state("tasking")]
@@ -142,6 +142,7 @@ def responsibility_list(member_id: str, app: Tasking, who: CurrentPrincipal) -> 
 @router.put("/evidence", status_code=201, tags=["evidence"])
 async def upload_evidence(
     request: Request,
+    app: Tasking,
     pool: Pool,
     who: CurrentPrincipal,
     x_filename: Annotated[str, Header(min_length=1, max_length=200)],
@@ -149,25 +150,25 @@ async def upload_evidence(
 ) -> dict[str, Any]:
     """Upload a file of evidence (raw body; X-Filename names it); answers its SHA-256 and size."""
     who.require_role(Role.MEMBER, Role.SECRETARY)
+    app.served(who.department)
+    if not who.branch:
+        raise Forbidden("your token names no branch; evidence belongs to a branch, so upload it as one of its members")
     content = await request.body()
     async with pool.acquire() as conn:
         # X-Filename may be percent-encoded UTF-8 (HTTP headers are Latin-1): 走访记录.txt
-        return await files.store(conn, content, unquote(x_filename), content_type, who)
+        return await files.store(conn, content, files.file_name(x_filename), content_type, who)
 
 
 @router.get("/evidence/{sha256}", tags=["evidence"])
 async def download_evidence(sha256: str, pool: Pool, who: CurrentPrincipal) -> Response:
-    """A file of evidence by its SHA-256."""
+    """A file of evidence by its SHA-256, as an attachment."""
     async with pool.acquire() as conn:
-        row = await files.fetch(conn, sha256)
+        row = await files.fetch(conn, files.digest(sha256))
     if row is None or not who.may_read(row["department"], row["branch"]):
         raise NotFound(f"no evidence file with SHA-256 {sha256} that you may read")
-    disposition = f"attachment; filename*=UTF-8''{quote(row['name'])}"
-    return Response(
-        row["content"],
-        media_type=row["media_type"],
-        headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"},
-    )
+    # only allow-listed types are served as themselves: an uploaded page or script comes back as bytes
+    media_type = files.served_type(row["media_type"])
+    return Response(row["content"], media_type=media_type, headers=files.attachment(row["name"]))
 
 
 @router.get("/events", tags=["audit"])
@@ -175,8 +176,8 @@ def events(
     app: Tasking,
     who: CurrentPrincipal,
     request: Request,
-    after: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after: After = 0,
+    limit: FeedPage = 100,
 ) -> dict[str, Any]:
     """Every recorded event in order, as integration-event envelopes (auditor, admin)."""
     who.require_role(Role.AUDITOR, Role.ADMIN)

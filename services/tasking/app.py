@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -19,8 +19,10 @@ from shared.index import LiveIndex
 class TaskingApplication(VanguardApplication):
     name = "tasking"
 
-    def __init__(self, env: Mapping[str, str] | None = None, departments: frozenset[str] = frozenset()) -> None:
-        super().__init__(env, departments)
+    def __init__(
+        self, env: Mapping[str, str] | None = None, departments: frozenset[str] = frozenset(), **clock: Any
+    ) -> None:
+        super().__init__(env, departments, **clock)  # clock, clock_dsn, timezone: the programme's
         self.index = LiveIndex(self)
 
     # -- what filing's events cause (request id: the upstream event's id) ----------------------
@@ -183,7 +185,7 @@ class TaskingApplication(VanguardApplication):
     ) -> TaskBoard:
         def act(board: TaskBoard) -> None:
             tasks = [self.get(Task, UUID(t)) for t in board.tasks_of(milestone_id)]
-            board.declare_met(milestone_id, deliverable, met_on, tasks, who.as_actor(), request_id)
+            board.declare_met(milestone_id, deliverable, met_on, tasks, who.as_actor(), request_id, self.today())
 
         self._board(project_id)  # a project without a board: "not approved", not a bare 404
         return self.update(TaskBoard, board_id(str(project_id)), expected_version, request_id, secretary(who), act)
@@ -235,7 +237,10 @@ class TaskingApplication(VanguardApplication):
         return name
 
     @staticmethod
-    def _assignee(who: Principal):
+    def _assignee(who: Principal) -> Callable[[VanguardAggregate], None]:
+        """The member the task is assigned to: member ids are unique within a branch only, so the
+        token's department and branch must be the task's as well as its subject the assignee."""
+
         def authorise(task: VanguardAggregate) -> None:
             who.require_role(Role.MEMBER)
             if who.subject != getattr(task, "assignee", None):
@@ -243,5 +248,19 @@ class TaskingApplication(VanguardApplication):
                     f"this task is assigned to {getattr(task, 'assignee', '?')}, not to you "
                     f"({who.subject}); members act on their own tasks only"
                 )
+            if (who.department, who.branch) != (task.department, task.branch):
+                raise Forbidden(
+                    f"this task belongs to branch {task.branch} of department {task.department}; your token is "
+                    f"for {scope_of(who)}: members act only on tasks of their own branch"
+                )
 
         return authorise
+
+
+def scope_of(who: Principal) -> str:
+    """What a token is scoped to, in words."""
+    if not who.department:
+        return "no department"
+    if not who.branch:
+        return f"department {who.department}, no branch"
+    return f"branch {who.branch} of department {who.department}"

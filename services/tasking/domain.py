@@ -6,6 +6,7 @@ a milestone is met when the secretary declares it with its deliverable and all i
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from uuid import UUID
 
@@ -175,9 +176,17 @@ class TaskBoard(VanguardAggregate):
         tasks: list[Task],
         actor: dict[str, str],
         request_id: str | None,
+        today: dt.date | None = None,
     ) -> None:
-        """The secretary declares a milestone met with its deliverable; all its tasks must be done."""
+        """The secretary declares a milestone met with its deliverable; all its tasks must be done.
+
+        `today` is the programme's date: a milestone is not met on a day still to come."""
         self.require_open()
+        met = _date(met_on, "met_on")
+        check(
+            today is None or met <= today.isoformat(),
+            f"met_on {met} is after the programme's today ({today}); give the day it was met",
+        )
         self.milestone(milestone_id)
         require(milestone_id not in self.met, f"milestone '{milestone_id}' is already met")
         unfinished = [t.title for t in tasks if t.state == TaskState.OPEN]
@@ -189,7 +198,7 @@ class TaskBoard(VanguardAggregate):
                 "title": _text(deliverable.get("title", ""), "deliverable title", MAX_TITLE),
                 "link": _text(deliverable.get("link", ""), "deliverable link", 1000, required=False),
             },
-            met_on=_date(met_on, "met_on"),
+            met_on=met,
             actor=actor,
             request_id=request_id,
         )

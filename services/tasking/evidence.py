@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from typing import Any
+from urllib.parse import quote, unquote
 
 import asyncpg
 
@@ -11,6 +14,31 @@ from shared.auth import Principal
 from shared.errors import InvalidInput
 
 MAX_FILE_BYTES = 900_000  # under the API's 1 MB body ceiling
+OCTET_STREAM = "application/octet-stream"
+# Served back with their own type (as attachments, never sniffed); anything else as OCTET_STREAM,
+# so an uploaded page or script is never rendered from our origin.
+SERVED_TYPES = frozenset(
+    {
+        "application/pdf",
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "text/plain",
+        "text/csv",
+        "application/msword",
+        "application/vnd.ms-excel",
+        "application/vnd.ms-powerpoint",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "application/vnd.oasis.opendocument.text",
+        "application/vnd.oasis.opendocument.spreadsheet",
+        "application/vnd.oasis.opendocument.presentation",
+    }
+)
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS evidence_files (
@@ -27,16 +55,58 @@ CREATE TABLE IF NOT EXISTS evidence_files (
 """
 
 
-async def store(conn: asyncpg.Connection, content: bytes, name: str, media_type: str, who: Principal) -> dict[str, Any]:
+def digest(value: str) -> str:
+    """A SHA-256 as the table keys it (lower-case hex), or a 422 saying what was sent instead."""
+    if not _SHA256.fullmatch(value):
+        raise InvalidInput(f"'{value[:80]}' is not a SHA-256 (64 hexadecimal digits)")
+    return value.lower()
+
+
+def file_name(header: str) -> str:
+    """X-Filename, percent-decoded (HTTP headers are Latin-1: 走访记录.txt comes encoded), without folders."""
+    name = unquote(header)
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Cs") for c in name):
+        raise InvalidInput("X-Filename: the file name must not contain control characters")
+    base = _base_name(name)
+    if base in ("", ".", ".."):
+        raise InvalidInput("X-Filename: name the file itself (e.g. report.pdf), without folders")
+    return base
+
+
+def media_type_of(declared: str) -> str:
+    """The declared Content-Type without parameters, if it is one; what is served is `served_type` of it."""
+    essence = declared.split(";", 1)[0].strip().lower()
+    return essence if _MEDIA_TYPE.fullmatch(essence) else OCTET_STREAM
+
+
+def served_type(stored: str) -> str:
+    return stored if stored in SERVED_TYPES else OCTET_STREAM
+
+
+def attachment(name: str) -> dict[str, str]:
+    """Headers of a download: an attachment under its base name, every unsafe byte percent-encoded."""
+    return {
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(_base_name(name) or 'evidence', safe='')}",
+        "X-Content-Type-Options": "nosniff",
+    }
+
+
+def _base_name(name: str) -> str:
+    return name.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+async def store(conn: asyncpg.Connection, content: bytes, name: str, declared: str, who: Principal) -> dict[str, Any]:
+    """Keep a file under its SHA-256 (`name` from `file_name`, `declared` its Content-Type)."""
     if not content:
         raise InvalidInput("the file is empty")
     if len(content) > MAX_FILE_BYTES:
         raise InvalidInput(f"the file is {len(content)} bytes; at most {MAX_FILE_BYTES} allowed")
-    digest = hashlib.sha256(content).hexdigest()
+    sha256 = hashlib.sha256(content).hexdigest()
+    media_type = media_type_of(declared)
     await conn.execute(
         "INSERT INTO evidence_files (sha256, name, media_type, size, content, uploaded_by, department, branch) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (sha256) DO NOTHING",
-        digest,
+        sha256,
         name,
         media_type,
         len(content),
@@ -45,7 +115,7 @@ async def store(conn: asyncpg.Connection, content: bytes, name: str, media_type:
         who.department or "",
         who.branch,
     )
-    return {"kind": "file", "sha256": digest, "name": name, "size": len(content), "media_type": media_type}
+    return {"kind": "file", "sha256": sha256, "name": name, "size": len(content), "media_type": media_type}
 
 
 async def resolve(conn: asyncpg.Connection, items: list[dict[str, Any]]) -> list[dict[str, Any]]:

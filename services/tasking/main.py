@@ -19,7 +19,13 @@ SERVICE = "tasking"
 
 
 def build_application(settings: TaskingSettings) -> TaskingApplication:
-    return TaskingApplication(settings.eventsourcing_env(), departments=settings.served)
+    return TaskingApplication(
+        settings.eventsourcing_env(),
+        departments=settings.served,
+        clock=settings.clock,
+        clock_dsn=settings.clock_dsn,
+        timezone=settings.timezone,
+    )
 
 
 def create_app(settings: TaskingSettings | None = None) -> FastAPI:

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 
+from shared.api.clock import router as clock_router
 from shared.api.deps import SECURITY_SCHEMES
 from shared.api.limits import BodyLimit
 from shared.api.measure import Measure
@@ -32,7 +33,8 @@ def _registry() -> CollectorRegistry:
 
 
 def _datastores(app: FastAPI) -> list[Any]:
-    found = (getattr(getattr(a, "factory", None), "datastore", None) for a in app.state.applications)
+    found = [getattr(getattr(a, "factory", None), "datastore", None) for a in app.state.applications]
+    found += [getattr(a, "clock_datastore", None) for a in app.state.applications]  # a shared manual clock's
     return [d for d in found if hasattr(d, "attach")]
 
 
@@ -89,6 +91,8 @@ def create_service_app(service: str, instance: str, jwt_secret: str, **kwargs: A
     app.add_middleware(BodyLimit)
     app.add_middleware(PlainText)
     app.add_middleware(Measure, service=service)
+
+    app.include_router(clock_router)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:

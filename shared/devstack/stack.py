@@ -23,6 +23,7 @@ class Stack:
     topic_prefix: str = "vanguard"
     database_prefix: str = ""  # tests give each stack databases of its own
     processes: list[ServiceProcess] = field(default_factory=list)
+    _clock_dsn: str = ""
 
     def database(self, name: str) -> str:
         """Create the database if missing; return its DSN."""
@@ -31,11 +32,18 @@ class Stack:
                 conn.execute(f'CREATE DATABASE "{name}"')
         return f"{self.pg_dsn}/{name}"
 
+    def clock_dsn(self) -> str:
+        """The database of the programme's manual clock, one for every service (VANGUARD_CLOCK=manual)."""
+        if not self._clock_dsn:
+            self._clock_dsn = self.database(f"{self.database_prefix}clock")
+        return self._clock_dsn
+
     def _env(self, **values: object) -> dict[str, str]:
         base = {
             "VANGUARD_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             "VANGUARD_JWT_SECRET": self.jwt_secret,
             "VANGUARD_TOPIC_PREFIX": self.topic_prefix,
+            "VANGUARD_CLOCK_DSN": self.clock_dsn(),
         }
         return {**base, **{f"VANGUARD_{k.upper()}": str(v) for k, v in values.items()}}
 

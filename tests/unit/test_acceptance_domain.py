@@ -479,3 +479,11 @@ def test_a_panelist_known_to_the_registry_is_placed_in_their_branch() -> None:
             [*PANEL[:2], {"id": "m-002", "name": "刘莉", "department": "zwb", "branch": "zwb-b5"}],
             None,
         )
+
+
+def test_a_commendation_is_recorded_once_awarded_not_before() -> None:
+    a = scored(closed(), flat(95), flat(95), flat(95))
+    a.conclude(RUBRIC, CLOSES, ORGANISER, None)
+    with pytest.raises(InvalidInput, match=r"awarded_on 2027-01-05 is after the programme's today \(2026-12-02\)"):
+        a.record_commendation("central", "中组部", "全国示范", "2027-01-05", ORGANISER, None, dt.date(2026, 12, 2))
+    assert not a.commendations

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import time
 
 import jwt
@@ -113,6 +116,80 @@ def test_an_unsigned_token_is_refused() -> None:
     token = jwt.encode(claims(), None, algorithm="none")
     with pytest.raises(NotAuthenticated, match="the bearer token is not valid"):
         CODEC.verify(token)
+
+
+def signed(payload: str) -> str:
+    """A token signed with the right secret around a payload written by hand (any JSON at all)."""
+    header = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b"=")
+    body = base64.urlsafe_b64encode(payload.encode()).rstrip(b"=")
+    signature = hmac.new(SECRET.encode(), header + b"." + body, hashlib.sha256).digest()
+    return b".".join([header, body, base64.urlsafe_b64encode(signature).rstrip(b"=")]).decode()
+
+
+def test_a_token_expiring_beyond_any_clock_is_refused_naming_the_claim() -> None:
+    with pytest.raises(NotAuthenticated) as caught:
+        CODEC.verify(jwt.encode(claims(exp=10**400), SECRET, algorithm="HS256"))
+    assert str(caught.value) == "the token's 'exp' claim must be a time in seconds since 1970 before the year 10000"
+    assert caught.value.status == 401
+
+
+@pytest.mark.parametrize("exp", ["true", "1e999", "-1e999", "NaN", '"soon"', "[1]", '{"at": 1}'])
+def test_a_token_whose_expiry_is_not_a_number_of_seconds_is_refused_naming_the_claim(exp: str) -> None:
+    payload = f'{{"iss": "vanguard", "sub": "x", "role": "committee", "exp": {exp}}}'
+    with pytest.raises(NotAuthenticated) as caught:
+        CODEC.verify(signed(payload))
+    assert str(caught.value) == "the token's 'exp' claim must be a time in seconds since 1970 before the year 10000"
+
+
+@pytest.mark.parametrize("claim", ["department", "branch", "name"])
+@pytest.mark.parametrize(
+    ("value", "what"),
+    [
+        (["fgw"], "a list"),
+        ({"code": "fgw"}, "an object"),
+        (7, "a number"),
+        (True, "a boolean"),
+        ("", "1–200 characters"),
+        ("x" * 201, "1–200 characters"),
+        ("fgw\x00", "control characters"),
+        ("fgw\n", "control characters"),
+    ],
+)
+def test_a_token_whose_scope_claim_is_not_plain_text_is_refused_naming_the_claim(
+    claim: str, value: object, what: str
+) -> None:
+    token = jwt.encode(claims(**{claim: value}), SECRET, algorithm="HS256")
+    with pytest.raises(NotAuthenticated) as caught:
+        CODEC.verify(token)
+    assert str(caught.value).startswith(f"the token's '{claim}' claim must be text of 1–200 characters")
+    assert what in str(caught.value)
+
+
+def test_a_token_whose_subject_is_empty_or_has_control_characters_is_refused() -> None:
+    for subject in ("", "m-001\r\nX-Admin: yes"):
+        with pytest.raises(NotAuthenticated, match="the token's 'sub' claim must be text of 1–200 characters"):
+            CODEC.verify(jwt.encode(claims(sub=subject), SECRET, algorithm="HS256"))
+
+
+def test_a_token_with_a_lone_surrogate_in_a_claim_is_refused() -> None:
+    payload = '{"iss": "vanguard", "sub": "x", "role": "committee", "exp": 9999999999, "department": "\\ud800"}'
+    with pytest.raises(NotAuthenticated, match="the token's 'department' claim must be text"):
+        CODEC.verify(signed(payload))
+
+
+@pytest.mark.parametrize(("role", "what"), [(5, "a number"), (["admin"], "a list"), ({"admin": 1}, "an object")])
+def test_a_token_whose_role_is_not_text_is_refused_listing_the_roles(role: object, what: str) -> None:
+    with pytest.raises(NotAuthenticated) as caught:
+        CODEC.verify(jwt.encode(claims(role=role), SECRET, algorithm="HS256"))
+    assert str(caught.value) == (
+        f"the token's 'role' claim must name a role (committee, secretary, member, inspector, panelist, "
+        f"auditor, admin), not {what}"
+    )
+
+
+def test_a_token_whose_scope_claims_are_null_verifies_as_if_they_were_absent() -> None:
+    token = jwt.encode(claims(department=None, branch=None) | {"department": None}, SECRET, algorithm="HS256")
+    assert CODEC.verify(token) == Principal("someone", Role.COMMITTEE)
 
 
 # -- principals -----------------------------------------------------------------------------

@@ -7,7 +7,8 @@ from typing import Any
 
 from pypdf import PdfReader
 
-from services.acceptance.casebook import by_direction, render_html, render_pdf
+from services.acceptance.casebook import by_direction, entry, render_html, render_pdf
+from tests.projection_history import History, accepted
 
 SCRIPT = "<script>alert(1)</script>"
 BOLD = "<b>加粗</b>"
@@ -41,7 +42,7 @@ def case(title: str, direction: str, **overrides: Any) -> dict[str, Any]:
                 "awarded_on": "2026-12-01",
             }
         ],
-        "audit_trail": "http://projection.example/projects/0b8e6c3e-2f0a-4f59-9c1e-1d2a3b4c5d6e/audit-trail",
+        "provenance": "http://projection.example/public/projects/0b8e6c3e-2f0a-4f59-9c1e-1d2a3b4c5d6e.html",
     }
     return entry | overrides
 
@@ -60,7 +61,7 @@ def test_the_html_casebook_escapes_everything_branches_and_the_public_wrote() ->
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "&lt;b&gt;加粗&lt;/b&gt;" in html
     assert "做法 &lt;b&gt;加粗&lt;/b&gt; &amp; 更多" in html
     assert "加强党的自身建设" in html and "推进高质量发展" in html and "优秀案例汇编" in html
-    assert 'href="http://projection.example/projects/0b8e6c3e-2f0a-4f59-9c1e-1d2a3b4c5d6e/audit-trail"' in html
+    assert 'href="http://projection.example/public/projects/0b8e6c3e-2f0a-4f59-9c1e-1d2a3b4c5d6e.html"' in html
 
 
 def test_an_empty_casebook_says_so() -> None:
@@ -72,7 +73,7 @@ def test_the_pdf_casebook_renders_markup_as_text() -> None:
     assert pdf.startswith(b"%PDF")
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert SCRIPT in text and BOLD in text and "& 更多" in text
-    assert "加强党的自身建设" in text and "省委组织部" in text and "audit-trail" in text
+    assert "加强党的自身建设" in text and "省委组织部" in text and "/public/projects/" in text
 
 
 def test_a_pdf_survives_text_that_looks_like_broken_markup() -> None:
@@ -84,3 +85,23 @@ def test_a_pdf_survives_text_that_looks_like_broken_markup() -> None:
     )
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(render_pdf(2026, [nasty]))).pages)
     assert "<para><font name='x'>" in text and "</para>&amp;<br/>" in text
+
+
+def test_each_case_links_to_its_public_provenance_page_never_to_the_audit_trail() -> None:
+    a = accepted(History(), "环保管家")
+    linked = entry(a, None, "http://projection.example/")
+    assert linked["provenance"] == f"http://projection.example/public/projects/{a.project_id}.html"
+    html, text = render_html(2026, [linked]), _pdf_text(render_pdf(2026, [linked]))
+    assert linked["provenance"] in html and linked["provenance"] in text
+    assert "audit-trail" not in html and "audit-trail" not in text
+
+
+def test_without_a_projection_address_a_case_has_no_link_at_all() -> None:
+    unlinked = entry(accepted(History(), "环保管家"), None, "")
+    assert unlinked["provenance"] is None
+    html, text = render_html(2026, [unlinked]), _pdf_text(render_pdf(2026, [unlinked]))
+    assert "href" not in html and "/public/projects/" not in text
+
+
+def _pdf_text(pdf: bytes) -> str:
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
@@ -104,3 +105,13 @@ def test_replaying_a_tasks_events_rebuilds_the_same_task() -> None:
     assert replayed is not None
     assert (replayed.state, replayed.percent, replayed.reports) == (t.state, t.percent, t.reports)
     assert replayed.answered("r2")
+
+
+def test_a_milestone_is_not_met_on_a_day_still_to_come_by_the_programmes_clock() -> None:
+    b = board()
+    t = task(b)
+    t.complete("", MEMBER, None)
+    with pytest.raises(InvalidInput, match=r"met_on 2027-02-09 is after the programme's today \(2026-12-02\)"):
+        b.declare_met("m1", {"title": "报告"}, "2027-02-09", [t], SECRETARY, None, dt.date(2026, 12, 2))
+    b.declare_met("m1", {"title": "报告"}, "2026-12-02", [t], SECRETARY, None, dt.date(2026, 12, 2))
+    assert b.met["m1"]["met_on"] == "2026-12-02"

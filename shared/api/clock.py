@@ -1,0 +1,58 @@
+"""GET /clock and POST /admin/clock on every service: one programme clock, read and moved alike.
+
+The programme's time is no secret (public notices close by it), so reading it needs no token;
+moving it needs an admin and a service started with VANGUARD_CLOCK=manual. Services started with
+the same VANGUARD_CLOCK_DSN (./vanguard up gives them one) share the clock: moved on any, moved on all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import Request
+from pydantic import BaseModel, Field
+
+from shared.api.bodies import ProgrammeTime, Strict
+from shared.api.deps import CurrentPrincipal
+from shared.api.routes import service_router
+from shared.errors import NotFound
+
+router = service_router()  # sync routes in bridge greenlets: a manual clock is read from its database
+
+
+class SetClock(Strict):
+    now: Annotated[ProgrammeTime, Field(description="ISO datetime; without an offset, the programme's timezone")]
+
+
+class ClockView(BaseModel):
+    clock: str = Field(description="system, or manual (moved by an admin)", examples=["manual"])
+    timezone: str = Field(examples=["Asia/Shanghai"])
+    now: dt.datetime
+    today: dt.date
+
+
+def _application(request: Request) -> Any:
+    for application in request.app.state.applications:
+        if hasattr(application, "set_clock"):
+            return application
+    raise NotFound("this service keeps no programme clock; ask filing, tasking, inspection or acceptance")
+
+
+def _view(application: Any) -> ClockView:
+    now = application.now()
+    return ClockView(clock=application.clock.kind, timezone=str(application.tz), now=now, today=now.date())
+
+
+@router.get("/clock", tags=["clock"])
+def get_clock(request: Request) -> ClockView:
+    """The programme's clock: its kind, timezone, time and date (no token needed)."""
+    return _view(_application(request))
+
+
+@router.post("/admin/clock", tags=["clock"])
+def set_clock(body: SetClock, request: Request, who: CurrentPrincipal) -> ClockView:
+    """Move the manual clock (admin); 409 when the service runs on the system clock."""
+    application = _application(request)
+    application.set_clock(who, body.now)
+    return _view(application)
