@@ -172,6 +172,12 @@ def commendations(
     }
 
 
+@router.get("/rubrics", tags=[PUBLIC])
+def rubrics(app: Acceptances) -> list[dict[str, Any]]:
+    """评分细则: every published rubric version, the one new panels score under marked current."""
+    return [r.as_dict() | {"current": v == app.rubrics.current} for v, r in app.rubrics.versions.items()]
+
+
 @router.get("/rubrics/{version}", tags=[PUBLIC])
 def rubric(version: str, app: Acceptances) -> dict[str, Any]:
     """评分细则: a rubric's criteria, weights and published grade thresholds."""
@@ -236,14 +242,18 @@ def apply(
 def open_notice(
     project_id: str, body: s.OpenNotice, app: Acceptances, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
-    """Open the public notice (公示) for its period of working days (panel organiser)."""
+    """Open the public notice (公示) for its period of working days (panel organiser).
+
+    Panel organisers are admins and the panelists named in VANGUARD_ORGANISERS."""
     acceptance = app.open_notice(who, _id(project_id), body.expected_version, body.working_days, request_id)
     return _view(app, who, acceptance)
 
 
 @router.post("/acceptances/{project_id}/notice/close", tags=[ACCEPTANCE])
 def close_notice(project_id: str, app: Acceptances, who: CurrentPrincipal, request_id: RequestId) -> dict[str, Any]:
-    """Seal the notice's feedback ledger once its period has ended (panel organiser)."""
+    """Seal the notice's feedback ledger once its period has ended (panel organiser).
+
+    Panel organisers are admins and the panelists named in VANGUARD_ORGANISERS."""
     return _view(app, who, app.close_notice(who, _id(project_id), request_id))
 
 
@@ -260,7 +270,9 @@ def answer_objection(
 def appoint_panel(
     project_id: str, body: s.Panel, app: Acceptances, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
-    """Appoint the panel: three or more, none from the project's own branch (panel organiser)."""
+    """Appoint the panel: three or more, none from the project's own branch (panel organiser).
+
+    Panel organisers are admins and the panelists named in VANGUARD_ORGANISERS."""
     acceptance = app.appoint_panel(
         who, _id(project_id), body.expected_version, [m.model_dump() for m in body.members], request_id
     )
@@ -279,7 +291,9 @@ def score(
 def conclude(
     project_id: str, body: s.Expect, app: Acceptances, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
-    """The grade, from the panel's mean weighted score by the rubric's thresholds (panel organiser)."""
+    """The grade, from the panel's mean weighted score by the rubric's thresholds (panel organiser).
+
+    Panel organisers are admins and the panelists named in VANGUARD_ORGANISERS."""
     return _view(app, who, app.conclude(who, _id(project_id), body.expected_version, request_id))
 
 
@@ -287,7 +301,9 @@ def conclude(
 def select_for_casebook(
     project_id: str, body: s.Expect, app: Acceptances, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
-    """Select an excellent project for the year's casebook (panel organiser)."""
+    """Select an excellent project for the year's casebook (panel organiser).
+
+    Panel organisers are admins and the panelists named in VANGUARD_ORGANISERS."""
     acceptance = app.select_for_casebook(who, _id(project_id), body.expected_version, request_id)
     return _view(app, who, acceptance)
 
@@ -296,7 +312,9 @@ def select_for_casebook(
 def designate_brand(
     project_id: str, body: s.Brand, app: Acceptances, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
-    """Designate an excellent project a party-building brand (党建品牌) (panel organiser)."""
+    """Designate an excellent project a party-building brand (党建品牌) (panel organiser).
+
+    Panel organisers are admins and the panelists named in VANGUARD_ORGANISERS."""
     acceptance = app.designate_brand(who, _id(project_id), body.expected_version, body.name, request_id)
     return _view(app, who, acceptance)
 
@@ -305,7 +323,9 @@ def designate_brand(
 def record_commendation(
     project_id: str, body: s.Commendation, app: Acceptances, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
-    """Record a municipal, provincial or central commendation with its issuer (panel organiser)."""
+    """Record a municipal, provincial or central commendation with its issuer (panel organiser).
+
+    Panel organisers are admins and the panelists named in VANGUARD_ORGANISERS."""
     acceptance = app.record_commendation(
         who,
         _id(project_id),

@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from fastapi import FastAPI, Response
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 
 from shared.api.clock import router as clock_router
@@ -81,7 +82,9 @@ def create_service_app(service: str, instance: str, jwt_secret: str, **kwargs: A
     # Our metrics are Prometheus's (Measure); FastAPI's own OpenTelemetry hooks would only look
     # for providers on every request.
     kwargs.setdefault("telemetry", {"tracing": False, "metrics": False, "logs": False})
-    app = FastAPI(title=f"Vanguard {service} ({instance})", **kwargs)
+    # The docs' Swagger UI and ReDoc are served from the service itself (fastapi-offline ships
+    # them): deployments sit on intranets where a public CDN is out of reach.
+    app = FastAPIOffline(title=f"Vanguard {service} ({instance})", **kwargs)
     app.state.applications = []
     app.state.tokens = TokenCodec(jwt_secret)
     app.state.service = service
