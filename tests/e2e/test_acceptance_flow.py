@@ -413,7 +413,7 @@ def test_two_projects_are_accepted_in_public_one_excellent_and_one_passed_after_
             level="provincial",
             issuer="中共江苏省委组织部",
             title="全省机关党建优秀品牌",
-            awarded_on="2026-12-01",
+            awarded_on="2026-11-09",  # not after the programme's today
         )
     )
 
@@ -451,3 +451,20 @@ def test_two_projects_are_accepted_in_public_one_excellent_and_one_passed_after_
 
     types = eventually(trail, timeout=WAIT, what="acceptance events in the projection's audit trail")
     assert types.index("acceptance.Acceptance.NoticeClosed") < types.index("acceptance.Acceptance.Concluded")
+
+    # The projection's overview ends where the programme did: graded, with the grade and honours.
+    def overview(pid: str) -> dict[str, Any]:
+        view = httpx.get(f"{p}/projects/{pid}", headers=headers(Role.AUDITOR)).json()
+        return view if view.get("commendations") or (pid == p2 and view.get("grade")) else {}
+
+    first = eventually(lambda: overview(p1), timeout=WAIT, what="p1's grade in the projection's overview")
+    assert (first["state"], first["grade"], first["grade_label"]) == ("graded", "excellent", "优秀")
+    assert first["in_casebook"] is True and first["brand"] == "环保管家"
+    assert [c["level"] for c in first["commendations"]] == ["provincial"]
+    second = eventually(lambda: overview(p2), timeout=WAIT, what="p2's grade in the projection's overview")
+    assert (second["state"], second["grade"], second["grade_label"]) == ("graded", "pass", "合格")
+    assert [
+        x["id"] for x in ok(httpx.get(f"{p}/projects", params={"grade": "excellent"}, headers=headers(Role.AUDITOR)))
+    ] == [p1]
+    public = httpx.get(f"{p}/public/projects/{p1}")
+    assert public.status_code == 200 and "环保管家进企业" in public.text

@@ -35,7 +35,10 @@ CONFIG: dict[str, Any] = {
         "stateful": {"enabled": False},
     },
     # the coverage phase's every-boundary cases for query and path parameters; bodies are fuzzed only
-    "operations": [{"include-method-regex": "^(POST|PUT)$", "phases": {"coverage": {"enabled": False}}}],
+    "operations": [
+        {"include-method-regex": "^(POST|PUT)$", "phases": {"coverage": {"enabled": False}}},
+        {"include-method": "GET", "generation": {"max-examples": 3 * EXAMPLES}},  # cheap, and all query
+    ],
     "request-timeout": 10,
 }
 
