@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 
 from shared.api.clock import router as clock_router
 from shared.api.deps import SECURITY_SCHEMES
+from shared.api.documented import document_problems
 from shared.api.limits import BodyLimit
 from shared.api.measure import Measure
 from shared.api.plaintext import PlainText
@@ -63,13 +64,15 @@ def _with_datastores_on_the_loop(inner: Lifespan | None) -> Lifespan:
 
 
 def _document_security(app: FastAPI) -> None:
-    """The bearer scheme in components (operations name it through deps.CurrentPrincipal)."""
+    """The bearer scheme in components (operations name it through deps.CurrentPrincipal), and the
+    problem responses of every operation."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = generate()
             schema.setdefault("components", {}).setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
+            document_problems(schema)
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]
