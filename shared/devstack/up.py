@@ -34,11 +34,7 @@ def main(
     ),
 ) -> None:
     """Start PostgreSQL, the broker, a filing instance per department, their relays and the projection."""
-    data = data.resolve()
-    data.mkdir(parents=True, exist_ok=True)
-    ignore = data / ".gitignore"
-    if not ignore.exists():  # whatever folder it is, its database and logs never end up in a commit
-        ignore.write_text("# made by ./vanguard up: nothing here belongs in git\n*\n")
+    data = prepare_data_folder(data)
     stoppers = []
     pg_dsn = os.environ.get("VANGUARD_PG_DSN")
     if not pg_dsn:
@@ -78,19 +74,17 @@ def main(
             httpx.post(
                 f"{stack.url(filing_api)}/organisation", json={"departments": [department]}, headers=admin, timeout=30
             ).raise_for_status()
-        table = Table(title="Vanguard 一支部一项目 is up (Ctrl-C stops everything)")
-        table.add_column("service", overflow="fold")
-        table.add_column("URL (OpenAPI docs at /docs)", overflow="fold")  # a DSN is shown whole, folded
+        rows = []
         for department, filing_api, tasking_api in instances:
             where = f"{department['name']} ({department['code']})"
-            table.add_row(f"filing 党委出题·支部立项 · {where}", stack.url(filing_api))
-            table.add_row(f"tasking 任务到人 · {where}", stack.url(tasking_api))
-        table.add_row("inspection 节点督查 (all departments)", stack.url(inspection[0]))
-        table.add_row("projection (overviews, audit trails)", stack.url(projection))
-        table.add_row("acceptance 公开验收 (all departments; public pages need no token)", stack.url(acceptance[0]))
-        table.add_row("PostgreSQL", pg_dsn)
-        table.add_row("Kafka", bootstrap)
-        console.print(table)
+            rows.append((f"filing 党委出题·支部立项 · {where}", stack.url(filing_api)))
+            rows.append((f"tasking 任务到人 · {where}", stack.url(tasking_api)))
+        rows.append(("inspection 节点督查 (all departments)", stack.url(inspection[0])))
+        rows.append(("projection (overviews, audit trails, public pages)", stack.url(projection)))
+        rows.append(("acceptance 公开验收 (all departments; public pages need no token)", stack.url(acceptance[0])))
+        rows.append(("PostgreSQL", pg_dsn))
+        rows.append(("Kafka", bootstrap))
+        console.print(urls_table(rows))
         console.print("Tokens: ./vanguard token --role committee --department fgw  (see README)")
         stop = False
 
@@ -111,6 +105,27 @@ def main(
         stack.stop()
         for stopper in reversed(stoppers):
             stopper()
+
+
+def prepare_data_folder(data: Path) -> Path:
+    """The folder, made if missing, with a .gitignore of its own: whatever folder `--data` names,
+    its database and logs never end up in a commit."""
+    data = data.resolve()
+    data.mkdir(parents=True, exist_ok=True)
+    ignore = data / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# made by ./vanguard up: nothing here belongs in git\n*\n")
+    return data
+
+
+def urls_table(rows: list[tuple[str, str]]) -> Table:
+    """What runs where; long values (a DSN) fold onto more lines instead of being cut off."""
+    table = Table(title="Vanguard 一支部一项目 is up (Ctrl-C stops everything)")
+    table.add_column("service", overflow="fold")
+    table.add_column("URL (OpenAPI docs at /docs)", overflow="fold")
+    for service, url in rows:
+        table.add_row(service, url)
+    return table
 
 
 if __name__ == "__main__":
