@@ -16,6 +16,8 @@ from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from services.acceptance import casebook as book
+from services.acceptance import public_responses as pr
+from services.acceptance import responses as r
 from services.acceptance import schemas as s
 from services.acceptance.app import AcceptanceApplication
 from services.acceptance.domain import Acceptance
@@ -27,6 +29,7 @@ from shared.api.routes import run_sync, service_router
 from shared.auth import Principal, Role
 from shared.errors import InvalidInput
 from shared.messaging.feed import event_feed
+from shared.views import EventFeed
 
 Acceptances = Annotated[AcceptanceApplication, app_state("acceptance")]
 Pool = Annotated[asyncpg.Pool, app_state("pool")]
@@ -50,20 +53,20 @@ def _id(value: str) -> UUID:
 # -- the public ---------------------------------------------------------------------------------
 
 
-@router.get("/notices", tags=[PUBLIC])
+@router.get("/notices", response_model=list[pr.PublicView], tags=[PUBLIC])
 def open_notices(app: Acceptances) -> list[dict[str, Any]]:
     """公示: the public notices open now."""
     now = app.now()
     return [s.public_view(a, now) for a in app.select(state=AcceptanceState.IN_NOTICE.value) if a.notice_running(now)]
 
 
-@router.get("/notices/{project_id}", tags=[PUBLIC])
+@router.get("/notices/{project_id}", response_model=pr.PublicView, tags=[PUBLIC])
 def public_notice(project_id: str, app: Acceptances) -> dict[str, Any]:
     """One project's public notice: the application, the period, the feedback counts."""
     return s.public_view(app.public_notice(_id(project_id)), app.now())
 
 
-@router.post("/notices/{project_id}/feedback", status_code=201, tags=[PUBLIC])
+@router.post("/notices/{project_id}/feedback", status_code=201, response_model=pr.FeedbackReceipt, tags=[PUBLIC])
 async def leave_feedback(
     project_id: str, body: s.Feedback, app: Acceptances, pool: Pool, request: Request, request_id: RequestId
 ) -> dict[str, Any]:
@@ -91,7 +94,7 @@ async def leave_feedback(
     }
 
 
-@router.get("/accepted", tags=[PUBLIC])
+@router.get("/accepted", response_model=list[pr.PublicView], tags=[PUBLIC])
 def accepted_projects(
     app: Acceptances, grade: Grade | None = None, department: str | None = None, year: YearFilter = None
 ) -> list[dict[str, Any]]:
@@ -109,7 +112,7 @@ def _cases(app: AcceptanceApplication, year: int, request: Request) -> list[dict
     return [book.entry(a, names.get(a.department), url) for a in app.select(in_casebook=True, year=year)]
 
 
-@router.get("/casebook/{year}.html", tags=[PUBLIC], response_class=Response)
+@router.get("/casebook/{year}.html", tags=[PUBLIC], response_class=Response, responses=pr.HTML_PAGE)
 def casebook_html(year: YearInPath, app: Acceptances, request: Request) -> Response:
     """优秀案例汇编 as a web page."""
     return Response(
@@ -117,7 +120,7 @@ def casebook_html(year: YearInPath, app: Acceptances, request: Request) -> Respo
     )
 
 
-@router.get("/casebook/{year}.pdf", tags=[PUBLIC], response_class=Response)
+@router.get("/casebook/{year}.pdf", tags=[PUBLIC], response_class=Response, responses=pr.PDF_FILE)
 async def casebook_pdf(year: YearInPath, app: Acceptances, request: Request) -> Response:
     """优秀案例汇编 as a PDF."""
     cases = await run_sync(_cases, app, year, request)
@@ -127,14 +130,14 @@ async def casebook_pdf(year: YearInPath, app: Acceptances, request: Request) -> 
     )
 
 
-@router.get("/casebook/{year}", tags=[PUBLIC])
+@router.get("/casebook/{year}", response_model=pr.Casebook, tags=[PUBLIC])
 def casebook(year: YearInPath, app: Acceptances, request: Request) -> dict[str, Any]:
     """优秀案例汇编: the year's selected cases, grouped by direction."""
     cases = _cases(app, year, request)
     return {"year": year, "count": len(cases), "directions": book.by_direction(cases)}
 
 
-@router.get("/commendations", tags=[PUBLIC])
+@router.get("/commendations", response_model=pr.Commendations, tags=[PUBLIC])
 def commendations(
     app: Acceptances, department: str | None = None, level: CommendationLevel | None = None, year: YearFilter = None
 ) -> dict[str, Any]:
@@ -172,13 +175,13 @@ def commendations(
     }
 
 
-@router.get("/rubrics", tags=[PUBLIC])
+@router.get("/rubrics", response_model=list[pr.RubricView], tags=[PUBLIC])
 def rubrics(app: Acceptances) -> list[dict[str, Any]]:
     """评分细则: every published rubric version, the one new panels score under marked current."""
     return [r.as_dict() | {"current": v == app.rubrics.current} for v, r in app.rubrics.versions.items()]
 
 
-@router.get("/rubrics/{version}", tags=[PUBLIC])
+@router.get("/rubrics/{version}", response_model=pr.RubricView, tags=[PUBLIC])
 def rubric(version: str, app: Acceptances) -> dict[str, Any]:
     """评分细则: a rubric's criteria, weights and published grade thresholds."""
     return app.rubrics.get(version).as_dict() | {"current": version == app.rubrics.current}
@@ -197,7 +200,7 @@ def _view(app: AcceptanceApplication, who: Principal, a: Acceptance, now: dt.dat
     return view
 
 
-@router.get("/acceptances", tags=[ACCEPTANCE])
+@router.get("/acceptances", response_model=list[r.AcceptanceView], tags=[ACCEPTANCE])
 def list_acceptances(
     app: Acceptances,
     who: CurrentPrincipal,
@@ -214,13 +217,13 @@ def list_acceptances(
     return [_view(app, who, a, now) for a in found]
 
 
-@router.get("/acceptances/{project_id}", tags=[ACCEPTANCE])
+@router.get("/acceptances/{project_id}", response_model=r.AcceptanceView, tags=[ACCEPTANCE])
 def get_acceptance(project_id: str, app: Acceptances, who: CurrentPrincipal) -> dict[str, Any]:
     """One project's acceptance: its milestones, application, notice, feedback, panel, scores, grade."""
     return _view(app, who, app.read_acceptance(who, _id(project_id)))
 
 
-@router.post("/acceptances/{project_id}/apply", tags=[ACCEPTANCE])
+@router.post("/acceptances/{project_id}/apply", response_model=r.AcceptanceView, tags=[ACCEPTANCE])
 def apply(
     project_id: str, body: s.Apply, app: Acceptances, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
@@ -238,7 +241,7 @@ def apply(
     return _view(app, who, acceptance)
 
 
-@router.post("/acceptances/{project_id}/notice", tags=[ACCEPTANCE])
+@router.post("/acceptances/{project_id}/notice", response_model=r.AcceptanceView, tags=[ACCEPTANCE])
 def open_notice(
     project_id: str, body: s.OpenNotice, app: Acceptances, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
@@ -249,7 +252,7 @@ def open_notice(
     return _view(app, who, acceptance)
 
 
-@router.post("/acceptances/{project_id}/notice/close", tags=[ACCEPTANCE])
+@router.post("/acceptances/{project_id}/notice/close", response_model=r.AcceptanceView, tags=[ACCEPTANCE])
 def close_notice(project_id: str, app: Acceptances, who: CurrentPrincipal, request_id: RequestId) -> dict[str, Any]:
     """Seal the notice's feedback ledger once its period has ended (panel organiser).
 
@@ -257,7 +260,9 @@ def close_notice(project_id: str, app: Acceptances, who: CurrentPrincipal, reque
     return _view(app, who, app.close_notice(who, _id(project_id), request_id))
 
 
-@router.post("/acceptances/{project_id}/feedback/{feedback_id}/answer", tags=[ACCEPTANCE])
+@router.post(
+    "/acceptances/{project_id}/feedback/{feedback_id}/answer", response_model=r.AcceptanceView, tags=[ACCEPTANCE]
+)
 def answer_objection(
     project_id: str, feedback_id: str, body: s.Answer, app: Acceptances, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
@@ -266,7 +271,7 @@ def answer_objection(
     return _view(app, who, acceptance)
 
 
-@router.post("/acceptances/{project_id}/panel", tags=[ACCEPTANCE])
+@router.post("/acceptances/{project_id}/panel", response_model=r.AcceptanceView, tags=[ACCEPTANCE])
 def appoint_panel(
     project_id: str, body: s.Panel, app: Acceptances, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
@@ -279,7 +284,7 @@ def appoint_panel(
     return _view(app, who, acceptance)
 
 
-@router.post("/acceptances/{project_id}/scores", tags=[ACCEPTANCE])
+@router.post("/acceptances/{project_id}/scores", response_model=r.AcceptanceView, tags=[ACCEPTANCE])
 def score(
     project_id: str, body: s.Score, app: Acceptances, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
@@ -287,7 +292,7 @@ def score(
     return _view(app, who, app.score(who, _id(project_id), body.scores, body.comment, request_id))
 
 
-@router.post("/acceptances/{project_id}/conclude", tags=[ACCEPTANCE])
+@router.post("/acceptances/{project_id}/conclude", response_model=r.AcceptanceView, tags=[ACCEPTANCE])
 def conclude(
     project_id: str, body: s.Expect, app: Acceptances, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
@@ -297,7 +302,7 @@ def conclude(
     return _view(app, who, app.conclude(who, _id(project_id), body.expected_version, request_id))
 
 
-@router.post("/acceptances/{project_id}/casebook", tags=[ACCEPTANCE])
+@router.post("/acceptances/{project_id}/casebook", response_model=r.AcceptanceView, tags=[ACCEPTANCE])
 def select_for_casebook(
     project_id: str, body: s.Expect, app: Acceptances, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
@@ -308,7 +313,7 @@ def select_for_casebook(
     return _view(app, who, acceptance)
 
 
-@router.post("/acceptances/{project_id}/brand", tags=[ACCEPTANCE])
+@router.post("/acceptances/{project_id}/brand", response_model=r.AcceptanceView, tags=[ACCEPTANCE])
 def designate_brand(
     project_id: str, body: s.Brand, app: Acceptances, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
@@ -319,7 +324,9 @@ def designate_brand(
     return _view(app, who, acceptance)
 
 
-@router.post("/acceptances/{project_id}/commendations", status_code=201, tags=[ACCEPTANCE])
+@router.post(
+    "/acceptances/{project_id}/commendations", status_code=201, response_model=r.AcceptanceView, tags=[ACCEPTANCE]
+)
 def record_commendation(
     project_id: str, body: s.Commendation, app: Acceptances, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
@@ -339,7 +346,7 @@ def record_commendation(
     return _view(app, who, acceptance)
 
 
-@router.get("/events", tags=["audit"])
+@router.get("/events", response_model=EventFeed, tags=["audit"])
 def events(
     app: Acceptances,
     who: CurrentPrincipal,

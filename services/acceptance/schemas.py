@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from services.acceptance.domain import MAX_FEEDBACK, MAX_ITEMS, MAX_NAME, MAX_PANEL, MAX_TEXT, MAX_TITLE, Acceptance
 from services.acceptance.vocabulary import (
@@ -42,6 +42,22 @@ class Link(Strict):
 
 
 class Apply(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "expected_version": 6,
+                    "summary": "建立服务队,上门服务企业120家,审批时限由5天压缩至1天",
+                    "outcomes": [
+                        {"target": "办理时限压缩至1个工作日", "result": "已压缩至1个工作日"},
+                        {"target": "群众满意率≥95%", "result": "满意率97.2%"},
+                    ],
+                    "evidence": [{"url": "https://example.org/report.pdf", "title": "总结报告"}],
+                }
+            ]
+        }
+    )
+
     expected_version: Version
     summary: Text
     outcomes: Annotated[list[Outcome], Field(min_length=1, max_length=MAX_ITEMS)]
@@ -49,17 +65,29 @@ class Apply(Strict):
 
 
 class OpenNotice(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"expected_version": 7, "working_days": 5}]})
+
     expected_version: Version
     working_days: Annotated[int | None, Field(ge=1, le=30, description="default: the configured period")] = None
 
 
 class Feedback(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"kind": "objection", "text": "上门服务覆盖面还不够,建议延伸到乡镇", "name": "赵市民"}]
+        }
+    )
+
     kind: FeedbackKind
     text: Annotated[str, Field(min_length=1, max_length=MAX_FEEDBACK)]
     name: Annotated[str, Field(max_length=MAX_NAME), SINGLE_LINE] = ""
 
 
 class Answer(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"expected_version": 9, "answer": "已制定延伸方案,下半年覆盖全部乡镇"}]}
+    )
+
     expected_version: Version
     answer: Text
 
@@ -72,21 +100,69 @@ class Panelist(Strict):
 
 
 class Panel(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "expected_version": 8,
+                    "members": [
+                        {"id": "p-1", "name": "张教授", "department": "jggw"},
+                        {"id": "p-2", "name": "李处长", "department": "sw", "branch": "sw-b2"},
+                        {"id": "p-3", "name": "王主任", "department": "jggw"},
+                    ],
+                }
+            ]
+        }
+    )
+
     expected_version: Version
     members: Annotated[list[Panelist], Field(max_length=MAX_PANEL)]
 
 
 class Score(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "scores": {
+                        "target_achievement": 92,
+                        "innovation": 88,
+                        "main_work_effect": 95,
+                        "member_participation": 90,
+                        "public_response": 93,
+                    },
+                    "comment": "目标完成好,群众获得感强",
+                }
+            ]
+        }
+    )
+
     scores: dict[Annotated[str, Field(max_length=64), SINGLE_LINE], Annotated[int, Field(ge=0, le=100)]]
     comment: Annotated[str, Field(max_length=MAX_TEXT)] = ""
 
 
 class Brand(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"expected_version": 12, "name": "环保管家"}]})
+
     expected_version: Version
     name: Title
 
 
 class Commendation(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "expected_version": 13,
+                    "level": "provincial",
+                    "issuer": "中共江苏省委组织部",
+                    "title": "全省机关党建优秀品牌",
+                    "awarded_on": "2026-12-01",
+                }
+            ]
+        }
+    )
+
     expected_version: Version
     level: CommendationLevel
     issuer: Title

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import Request, Response
 
+from services.filing import responses as r
 from services.filing import schemas as s
 from services.filing.app import FilingApplication, can_read
 from services.filing.domain import Project, Topic
@@ -18,6 +19,7 @@ from shared.api.routes import service_router
 from shared.auth import Role
 from shared.errors import InvalidInput
 from shared.messaging.feed import event_feed
+from shared.views import EventFeed
 
 Filing = Annotated[FilingApplication, app_state("filing")]
 router = service_router()
@@ -30,7 +32,7 @@ def _id(value: str, what: str) -> UUID:
         raise InvalidInput(f"'{value}' is not a valid {what} id (a UUID)") from None
 
 
-@router.post("/topics", status_code=201, tags=["党委出题 topics"])
+@router.post("/topics", status_code=201, response_model=r.TopicView, tags=["党委出题 topics"])
 def pose_topic(
     body: s.PoseTopic, app: Filing, who: CurrentPrincipal, request_id: RequestId, response: Response
 ) -> dict[str, Any]:
@@ -40,7 +42,7 @@ def pose_topic(
     return s.topic_view(topic)
 
 
-@router.post("/topics/{topic_id}/revise", tags=["党委出题 topics"])
+@router.post("/topics/{topic_id}/revise", response_model=r.TopicView, tags=["党委出题 topics"])
 def revise_topic(
     topic_id: str, body: s.ReviseTopic, app: Filing, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
@@ -49,7 +51,7 @@ def revise_topic(
     return s.topic_view(app.revise_topic(who, _id(topic_id, "topic"), body.expected_version, request_id, **changes))
 
 
-@router.post("/topics/{topic_id}/withdraw", tags=["党委出题 topics"])
+@router.post("/topics/{topic_id}/withdraw", response_model=r.TopicView, tags=["党委出题 topics"])
 def withdraw_topic(
     topic_id: str, body: s.Withdraw, app: Filing, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
@@ -57,7 +59,7 @@ def withdraw_topic(
     return s.topic_view(app.withdraw_topic(who, _id(topic_id, "topic"), body.expected_version, body.reason, request_id))
 
 
-@router.get("/topics", tags=["党委出题 topics"])
+@router.get("/topics", response_model=list[r.TopicView], tags=["党委出题 topics"])
 def list_topics(
     app: Filing,
     who: CurrentPrincipal,
@@ -73,13 +75,13 @@ def list_topics(
     return [s.topic_view(t) for t in found if can_read(who, t)]  # type: ignore[arg-type]
 
 
-@router.get("/topics/{topic_id}", tags=["党委出题 topics"])
+@router.get("/topics/{topic_id}", response_model=r.TopicView, tags=["党委出题 topics"])
 def get_topic(topic_id: str, app: Filing, who: CurrentPrincipal) -> dict[str, Any]:
     """One topic."""
     return s.topic_view(app.read(who, Topic, _id(topic_id, "topic")))
 
 
-@router.post("/projects", status_code=201, tags=["支部立项 projects"])
+@router.post("/projects", status_code=201, response_model=r.ProjectView, tags=["支部立项 projects"])
 def draft_project(
     body: s.DraftProject, app: Filing, who: CurrentPrincipal, request_id: RequestId, response: Response
 ) -> dict[str, Any]:
@@ -98,7 +100,7 @@ def draft_project(
     return s.project_view(project)
 
 
-@router.post("/projects/{project_id}/revise", tags=["支部立项 projects"])
+@router.post("/projects/{project_id}/revise", response_model=r.ProjectView, tags=["支部立项 projects"])
 def revise_project(
     project_id: str, body: s.ReviseProject, app: Filing, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
@@ -113,7 +115,7 @@ def revise_project(
     )
 
 
-@router.post("/projects/{project_id}/submit", tags=["支部立项 projects"])
+@router.post("/projects/{project_id}/submit", response_model=r.ProjectView, tags=["支部立项 projects"])
 def submit_project(
     project_id: str, body: s.Expect, app: Filing, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
@@ -121,7 +123,7 @@ def submit_project(
     return s.project_view(app.submit_project(who, _id(project_id, "project"), body.expected_version, request_id))
 
 
-@router.post("/projects/{project_id}/withdraw", tags=["支部立项 projects"])
+@router.post("/projects/{project_id}/withdraw", response_model=r.ProjectView, tags=["支部立项 projects"])
 def withdraw_project(
     project_id: str, body: s.Withdraw, app: Filing, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
@@ -131,7 +133,7 @@ def withdraw_project(
     )
 
 
-@router.post("/projects/{project_id}/milestone-change", tags=["支部立项 projects"])
+@router.post("/projects/{project_id}/milestone-change", response_model=r.ProjectView, tags=["支部立项 projects"])
 def request_milestone_change(
     project_id: str, body: s.MilestoneChange, app: Filing, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
@@ -148,7 +150,7 @@ def request_milestone_change(
     )
 
 
-@router.post("/projects/{project_id}/return", tags=["支部立项 projects"])
+@router.post("/projects/{project_id}/return", response_model=r.ProjectView, tags=["支部立项 projects"])
 def return_project(
     project_id: str, body: s.Reasons, app: Filing, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
@@ -158,7 +160,7 @@ def return_project(
     )
 
 
-@router.post("/projects/{project_id}/approve", tags=["支部立项 projects"])
+@router.post("/projects/{project_id}/approve", response_model=r.ProjectView, tags=["支部立项 projects"])
 def approve_project(
     project_id: str, body: s.Expect, app: Filing, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
@@ -166,7 +168,7 @@ def approve_project(
     return s.project_view(app.approve_project(who, _id(project_id, "project"), body.expected_version, request_id))
 
 
-@router.get("/projects", tags=["支部立项 projects"])
+@router.get("/projects", response_model=list[r.ProjectView], tags=["支部立项 projects"])
 def list_projects(
     app: Filing,
     who: CurrentPrincipal,
@@ -188,13 +190,13 @@ def list_projects(
     return [s.project_view(p) for p in found if can_read(who, p)]  # type: ignore[arg-type]
 
 
-@router.get("/projects/{project_id}", tags=["支部立项 projects"])
+@router.get("/projects/{project_id}", response_model=r.ProjectView, tags=["支部立项 projects"])
 def get_project(project_id: str, app: Filing, who: CurrentPrincipal) -> dict[str, Any]:
     """One project."""
     return s.project_view(app.read(who, Project, _id(project_id, "project")))
 
 
-@router.post("/organisation", tags=["organisation registry"])
+@router.post("/organisation", response_model=r.Registered, tags=["organisation registry"])
 def import_organisation(
     body: s.Organisation, app: Filing, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, int]:
@@ -202,7 +204,7 @@ def import_organisation(
     return app.import_organisation(who, body.model_dump()["departments"], request_id)
 
 
-@router.get("/organisation", tags=["organisation registry"])
+@router.get("/organisation", response_model=list[r.DepartmentView], tags=["organisation registry"])
 def list_organisation(app: Filing, who: CurrentPrincipal) -> list[dict[str, Any]]:
     """Departments with their branches and members."""
     return [
@@ -212,7 +214,7 @@ def list_organisation(app: Filing, who: CurrentPrincipal) -> list[dict[str, Any]
     ]
 
 
-@router.get("/events", tags=["audit"])
+@router.get("/events", response_model=EventFeed, tags=["audit"])
 def events(
     app: Filing,
     who: CurrentPrincipal,

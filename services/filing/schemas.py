@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from services.filing.domain import MAX_ITEMS, MAX_TEXT, MAX_TITLE, Project, Topic
 from services.filing.vocabulary import (
@@ -24,6 +24,19 @@ Version = Annotated[int, Field(ge=1, description="the version you read; a stale 
 
 
 class PoseTopic(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "year": 2026,
+                    "direction": "business_environment",
+                    "title": "优化审批服务",
+                    "description": "围绕企业群众办事堵点,推行网上申报、线上审批",
+                }
+            ]
+        }
+    )
+
     year: Annotated[int, Field(ge=2000, le=2100)]
     direction: Direction
     title: Title
@@ -31,6 +44,8 @@ class PoseTopic(Strict):
 
 
 class ReviseTopic(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"expected_version": 1, "title": "优化审批服务流程"}]})
+
     expected_version: Version
     title: Title | None = None
     description: Text | None = None
@@ -55,6 +70,25 @@ class Person(Strict):
 
 
 class DraftProject(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "topic_id": "6f1c2e4a-1b7d-4c55-9b0e-2f0c1f9e8a11",
+                    "title": "船员注册不见面审批",
+                    "goal": "网上申报、线上审批、快递送达,让船员办证少跑腿",
+                    "targets": ["办理时限压缩至1个工作日", "群众满意率≥95%"],
+                    "milestones": [
+                        {"title": "调研摸底", "due": "2026-03-31", "deliverable": "调研报告"},
+                        {"title": "系统上线", "due": "2026-06-30", "deliverable": "网上办理系统"},
+                        {"title": "总结推广", "due": "2026-09-30", "deliverable": "工作总结"},
+                    ],
+                    "responsible": {"id": "m-001", "name": "李扬"},
+                }
+            ]
+        }
+    )
+
     topic_id: Annotated[str, Field(max_length=64), SINGLE_LINE]
     title: Title
     goal: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
@@ -86,6 +120,10 @@ class Expect(Strict):
 
 
 class Reasons(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"expected_version": 3, "reasons": ["目标需量化", "节点时间过于集中"]}]}
+    )
+
     expected_version: Version
     reasons: Annotated[
         list[Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]], Field(min_length=1, max_length=MAX_ITEMS)
@@ -93,6 +131,21 @@ class Reasons(Strict):
 
 
 class MilestoneChange(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "expected_version": 5,
+                    "milestones": [
+                        {"id": "m1", "title": "调研摸底", "due": "2026-03-31", "deliverable": "调研报告"},
+                        {"id": "m2", "title": "系统上线", "due": "2026-07-31", "deliverable": "网上办理系统"},
+                    ],
+                    "reason": "系统对接延期一个月",
+                }
+            ]
+        }
+    )
+
     expected_version: Version
     milestones: Annotated[list[Milestone], Field(min_length=1, max_length=MAX_ITEMS)]
     reason: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
@@ -112,6 +165,29 @@ class DepartmentEntry(Strict):
 
 
 class Organisation(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "departments": [
+                        {
+                            "code": "fgw",
+                            "name": "市发改委",
+                            "branches": [
+                                {
+                                    "code": "fgw-b1",
+                                    "name": "第一党支部",
+                                    "secretary": {"id": "s-fgw-1", "name": "王强"},
+                                    "members": [{"id": "m-001", "name": "李扬"}, {"id": "m-002", "name": "刘莉"}],
+                                }
+                            ],
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
     departments: list[DepartmentEntry]
 
 

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from fastapi import Query, Request, Response
 
+from services.inspection import responses as r
 from services.inspection import schemas as s
 from services.inspection.app import InspectionApplication
 from services.inspection.vocabulary import Colour, OrderState
@@ -17,6 +18,7 @@ from shared.api.routes import service_router
 from shared.auth import Principal, Role
 from shared.errors import InvalidInput
 from shared.messaging.feed import event_feed
+from shared.views import EventFeed
 
 Inspection = Annotated[InspectionApplication, app_state("inspection")]
 router = service_router()
@@ -29,7 +31,12 @@ def _project(value: str) -> str:
         raise InvalidInput(f"'{value}' is not a valid project id (a UUID)") from None
 
 
-@router.post("/supervisions/{project_id}/inspections", status_code=201, tags=["节点督查 inspections"])
+@router.post(
+    "/supervisions/{project_id}/inspections",
+    status_code=201,
+    response_model=r.InspectionRecorded,
+    tags=["节点督查 inspections"],
+)
 def record_inspection(
     project_id: str,
     body: s.RecordInspection,
@@ -61,7 +68,11 @@ def record_inspection(
     }
 
 
-@router.post("/supervisions/{project_id}/rectifications/{order_id}/answer", tags=["整改 rectifications"])
+@router.post(
+    "/supervisions/{project_id}/rectifications/{order_id}/answer",
+    response_model=r.SupervisionView,
+    tags=["整改 rectifications"],
+)
 def answer_rectification(
     project_id: str, order_id: str, body: s.Answer, app: Inspection, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
@@ -72,7 +83,11 @@ def answer_rectification(
     return s.supervision_view(supervision, app.now().date())
 
 
-@router.post("/supervisions/{project_id}/rectifications/{order_id}/verify", tags=["整改 rectifications"])
+@router.post(
+    "/supervisions/{project_id}/rectifications/{order_id}/verify",
+    response_model=r.SupervisionView,
+    tags=["整改 rectifications"],
+)
 def verify_rectification(
     project_id: str, order_id: str, body: s.Expect, app: Inspection, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
@@ -81,7 +96,11 @@ def verify_rectification(
     return s.supervision_view(supervision, app.now().date())
 
 
-@router.post("/supervisions/{project_id}/rectifications/{order_id}/reject", tags=["整改 rectifications"])
+@router.post(
+    "/supervisions/{project_id}/rectifications/{order_id}/reject",
+    response_model=r.SupervisionView,
+    tags=["整改 rectifications"],
+)
 def reject_rectification(
     project_id: str, order_id: str, body: s.Reject, app: Inspection, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
@@ -92,13 +111,13 @@ def reject_rectification(
     return s.supervision_view(supervision, app.now().date())
 
 
-@router.get("/supervisions/{project_id}", tags=["节点督查 inspections"])
+@router.get("/supervisions/{project_id}", response_model=r.SupervisionView, tags=["节点督查 inspections"])
 def get_supervision(project_id: str, app: Inspection, who: CurrentPrincipal) -> dict[str, Any]:
     """One project's supervision: checkpoints, inspections, rectifications, colour and its history."""
     return s.supervision_view(app.read_supervision(who, _project(project_id)), app.now().date())
 
 
-@router.get("/supervisions", tags=["节点督查 inspections"])
+@router.get("/supervisions", response_model=list[r.SupervisionView], tags=["节点督查 inspections"])
 def list_supervisions(
     app: Inspection,
     who: CurrentPrincipal,
@@ -115,7 +134,7 @@ def list_supervisions(
     return [s.supervision_view(x, today) for x in sorted(found, key=lambda x: (x.department, x.record_no))]
 
 
-@router.get("/checkpoints", tags=["节点督查 inspections"])
+@router.get("/checkpoints", response_model=list[r.CheckpointRow], tags=["节点督查 inspections"])
 def upcoming_checkpoints(
     app: Inspection,
     who: CurrentPrincipal,
@@ -126,7 +145,7 @@ def upcoming_checkpoints(
     return _checkpoints(app, who, department, lambda days_left: 0 <= days_left <= due_within_days)
 
 
-@router.get("/checkpoints/overdue", tags=["节点督查 inspections"])
+@router.get("/checkpoints/overdue", response_model=list[r.CheckpointRow], tags=["节点督查 inspections"])
 def overdue_checkpoints(app: Inspection, who: CurrentPrincipal, department: str | None = None) -> list[dict[str, Any]]:
     """Unmet milestones whose due date has passed, across the departments you may read."""
     return _checkpoints(app, who, department, lambda days_left: days_left < 0)
@@ -145,7 +164,7 @@ def _checkpoints(
     return sorted(rows, key=lambda r: (r["due"], r["department"], r["record_no"]))
 
 
-@router.get("/rectifications", tags=["整改 rectifications"])
+@router.get("/rectifications", response_model=list[r.RectificationRow], tags=["整改 rectifications"])
 def list_rectifications(
     app: Inspection, who: CurrentPrincipal, state: OrderState | None = None, department: str | None = None
 ) -> list[dict[str, Any]]:
@@ -159,7 +178,7 @@ def list_rectifications(
     return sorted(rows, key=lambda r: (r["deadline"], r["department"], r["record_no"], r["order_id"]))
 
 
-@router.get("/events", tags=["audit"])
+@router.get("/events", response_model=EventFeed, tags=["audit"])
 def events(
     app: Inspection,
     who: CurrentPrincipal,

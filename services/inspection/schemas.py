@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from services.inspection.domain import MAX_ITEMS, MAX_TEXT, Supervision
 from services.inspection.vocabulary import (
@@ -28,6 +28,20 @@ class Rectification(Strict):
 
 
 class RecordInspection(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "expected_version": 3,
+                    "milestone_id": "m1",
+                    "rating": "lagging",
+                    "findings": "调研覆盖面不足,仅走访12家企业",
+                    "rectification": {"items": ["补充走访8家企业", "完善问题清单"], "deadline": "2026-04-30"},
+                }
+            ]
+        }
+    )
+
     expected_version: Version
     milestone_id: Annotated[str, Field(min_length=1, max_length=32), SINGLE_LINE]
     rating: Rating
@@ -40,6 +54,10 @@ class Expect(Strict):
 
 
 class Answer(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"expected_version": 5, "answer": "已补充走访8家企业,问题清单已完善"}]}
+    )
+
     expected_version: Version
     answer: Text
 

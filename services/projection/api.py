@@ -9,6 +9,7 @@ import asyncpg
 from fastapi import Query
 
 from services.projection import queries
+from services.projection import responses as r
 from services.projection.vocabulary import Grade
 from shared.api import CurrentPrincipal, app_state
 from shared.api.bounds import YearFilter
@@ -28,7 +29,7 @@ def _uuid(value: str) -> str:
         raise InvalidInput(f"'{value}' is not a valid project id (a UUID)") from None
 
 
-@router.get("/projects", tags=["overview"])
+@router.get("/projects", response_model=list[r.ProjectOverview], tags=["overview"])
 async def list_projects(
     pool: Pool,
     who: CurrentPrincipal,
@@ -55,7 +56,7 @@ async def list_projects(
     return [r for r in rows if who.may_read(r["department"], r["branch"])]
 
 
-@router.get("/projects/{project_id}", tags=["overview"])
+@router.get("/projects/{project_id}", response_model=r.ProjectDetail, tags=["overview"])
 async def get_project(project_id: str, pool: Pool, who: CurrentPrincipal) -> dict[str, Any]:
     """One project's overview: state, milestones with progress, tasks, colours, inspections, acceptance."""
     async with pool.acquire() as conn:
@@ -67,7 +68,7 @@ async def get_project(project_id: str, pool: Pool, who: CurrentPrincipal) -> dic
     return row
 
 
-@router.get("/projects/{project_id}/audit-trail", tags=["audit"])
+@router.get("/projects/{project_id}/audit-trail", response_model=list[r.AuditEntry], tags=["audit"])
 async def project_audit_trail(project_id: str, pool: Pool, who: CurrentPrincipal) -> list[dict[str, Any]]:
     """Every event of a project, in order, with actor, time and source."""
     async with pool.acquire() as conn:
@@ -79,7 +80,7 @@ async def project_audit_trail(project_id: str, pool: Pool, who: CurrentPrincipal
         return await queries.audit_trail(conn, project_id=_uuid(project_id))
 
 
-@router.get("/departments/{department}/audit-trail", tags=["audit"])
+@router.get("/departments/{department}/audit-trail", response_model=list[r.AuditEntry], tags=["audit"])
 async def department_audit_trail(
     department: str,
     pool: Pool,

@@ -15,6 +15,7 @@ import asyncpg
 from fastapi import Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from services.projection import public_responses as r
 from services.projection.provenance import public_record
 from shared.api import app_state
 from shared.api.routes import service_router
@@ -50,7 +51,7 @@ def _environment() -> Environment:
 
 
 # Declared before the JSON route: its path parameter would match "<id>.html" too.
-@router.get("/public/projects/{project_id}.html", tags=[PUBLIC], response_class=Response)
+@router.get("/public/projects/{project_id}.html", tags=[PUBLIC], response_class=Response, responses=r.HTML_PAGE)
 async def public_project_page(project_id: str, pool: Pool, tz: Timezone) -> Response:
     """A project's public record as a web page (from its acceptance notice on)."""
     record = await _record(pool, project_id, tz)
@@ -58,7 +59,7 @@ async def public_project_page(project_id: str, pool: Pool, tz: Timezone) -> Resp
     return Response(html, media_type="text/html; charset=utf-8", headers=SAFE_HEADERS)
 
 
-@router.get("/public/projects/{project_id}", tags=[PUBLIC])
+@router.get("/public/projects/{project_id}", tags=[PUBLIC], response_model=r.PublicRecord)
 async def public_project(project_id: str, pool: Pool, tz: Timezone) -> dict[str, Any]:
     """A project's public record: its key events with their dates (from its acceptance notice on)."""
     return await _record(pool, project_id, tz)

@@ -9,6 +9,7 @@ import asyncpg
 from fastapi import Header, Request, Response
 
 from services.tasking import evidence as files
+from services.tasking import responses as r
 from services.tasking import schemas as s
 from services.tasking.app import TaskingApplication
 from shared.api import CurrentPrincipal, RequestId, app_state
@@ -17,6 +18,7 @@ from shared.api.routes import run_sync, service_router
 from shared.auth import Role
 from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.messaging.feed import event_feed
+from shared.views import EventFeed
 
 Tasking = Annotated[TaskingApplication, app_state("tasking")]
 Pool = Annotated[asyncpg.Pool, app_state("pool")]
@@ -30,7 +32,7 @@ def _id(value: str, what: str) -> UUID:
         raise InvalidInput(f"'{value}' is not a valid {what} id (a UUID)") from None
 
 
-@router.post("/projects/{project_id}/tasks", status_code=201, tags=["任务到人 tasks"])
+@router.post("/projects/{project_id}/tasks", status_code=201, response_model=r.TaskView, tags=["任务到人 tasks"])
 def create_task(
     project_id: str, body: s.CreateTask, app: Tasking, who: CurrentPrincipal, request_id: RequestId, response: Response
 ) -> dict[str, Any]:
@@ -49,7 +51,7 @@ def create_task(
     return s.task_view(task)
 
 
-@router.post("/tasks/{task_id}/assign", tags=["任务到人 tasks"])
+@router.post("/tasks/{task_id}/assign", response_model=r.TaskView, tags=["任务到人 tasks"])
 def assign_task(
     task_id: str, body: s.Assign, app: Tasking, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
@@ -57,7 +59,7 @@ def assign_task(
     return s.task_view(app.assign_task(who, _id(task_id, "task"), body.expected_version, body.assignee, request_id))
 
 
-@router.post("/tasks/{task_id}/progress", tags=["任务到人 tasks"])
+@router.post("/tasks/{task_id}/progress", response_model=r.TaskView, tags=["任务到人 tasks"])
 async def report_progress(
     task_id: str, body: s.Progress, app: Tasking, pool: Pool, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
@@ -77,7 +79,7 @@ async def report_progress(
     return s.task_view(task)
 
 
-@router.post("/tasks/{task_id}/complete", tags=["任务到人 tasks"])
+@router.post("/tasks/{task_id}/complete", response_model=r.TaskView, tags=["任务到人 tasks"])
 def complete_task(
     task_id: str, body: s.Complete, app: Tasking, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
@@ -85,7 +87,7 @@ def complete_task(
     return s.task_view(app.complete_task(who, _id(task_id, "task"), body.expected_version, body.note, request_id))
 
 
-@router.post("/tasks/{task_id}/reopen", tags=["任务到人 tasks"])
+@router.post("/tasks/{task_id}/reopen", response_model=r.TaskView, tags=["任务到人 tasks"])
 def reopen_task(
     task_id: str, body: s.Reason, app: Tasking, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
@@ -93,7 +95,7 @@ def reopen_task(
     return s.task_view(app.reopen_task(who, _id(task_id, "task"), body.expected_version, body.reason, request_id))
 
 
-@router.post("/tasks/{task_id}/cancel", tags=["任务到人 tasks"])
+@router.post("/tasks/{task_id}/cancel", response_model=r.TaskView, tags=["任务到人 tasks"])
 def cancel_task(
     task_id: str, body: s.Reason, app: Tasking, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
@@ -101,7 +103,7 @@ def cancel_task(
     return s.task_view(app.cancel_task(who, _id(task_id, "task"), body.expected_version, body.reason, request_id))
 
 
-@router.get("/tasks/{task_id}", tags=["任务到人 tasks"])
+@router.get("/tasks/{task_id}", response_model=r.TaskView, tags=["任务到人 tasks"])
 def get_task(task_id: str, app: Tasking, who: CurrentPrincipal) -> dict[str, Any]:
     """One task with its progress reports."""
     from services.tasking.domain import Task
@@ -109,7 +111,9 @@ def get_task(task_id: str, app: Tasking, who: CurrentPrincipal) -> dict[str, Any
     return s.task_view(app.read(who, Task, _id(task_id, "task")))
 
 
-@router.post("/projects/{project_id}/milestones/{milestone_id}/met", tags=["任务到人 tasks"])
+@router.post(
+    "/projects/{project_id}/milestones/{milestone_id}/met", response_model=r.BoardView, tags=["任务到人 tasks"]
+)
 def declare_milestone_met(
     project_id: str, milestone_id: str, body: s.MilestoneMet, app: Tasking, who: CurrentPrincipal, request_id: RequestId
 ) -> dict[str, Any]:
@@ -127,25 +131,25 @@ def declare_milestone_met(
     return s.board_view(*app.board_view(who, pid))
 
 
-@router.get("/projects/{project_id}/board", tags=["任务到人 tasks"])
+@router.get("/projects/{project_id}/board", response_model=r.BoardView, tags=["任务到人 tasks"])
 def task_board(project_id: str, app: Tasking, who: CurrentPrincipal) -> dict[str, Any]:
     """A project's task board, with progress rolled up per milestone."""
     return s.board_view(*app.board_view(who, _id(project_id, "project")))
 
 
-@router.get("/members/{member_id}/tasks", tags=["任务到人 tasks"])
+@router.get("/members/{member_id}/tasks", response_model=list[r.TaskView], tags=["任务到人 tasks"])
 def responsibility_list(member_id: str, app: Tasking, who: CurrentPrincipal) -> list[dict[str, Any]]:
     """责任清单: a member's tasks across projects."""
     return [s.task_view(t) for t in app.responsibilities(who, member_id)]
 
 
-@router.put("/evidence", status_code=201, tags=["evidence"])
+@router.put("/evidence", status_code=201, response_model=r.FileEvidenceView, tags=["evidence"])
 async def upload_evidence(
     request: Request,
     app: Tasking,
     pool: Pool,
     who: CurrentPrincipal,
-    x_filename: Annotated[str, Header(min_length=1, max_length=200)],
+    x_filename: Annotated[str, Header(min_length=1, max_length=files.MAX_FILE_NAME)],
     content_type: Annotated[str, Header()] = "application/octet-stream",
 ) -> dict[str, Any]:
     """Upload a file of evidence (raw body; X-Filename names it); answers its SHA-256 and size."""
@@ -159,7 +163,7 @@ async def upload_evidence(
         return await files.store(conn, content, files.file_name(x_filename), content_type, who)
 
 
-@router.get("/evidence/{sha256}", tags=["evidence"])
+@router.get("/evidence/{sha256}", tags=["evidence"], response_class=Response, responses=r.FILE_DOWNLOAD)
 async def download_evidence(sha256: str, pool: Pool, who: CurrentPrincipal) -> Response:
     """A file of evidence by its SHA-256, as an attachment."""
     async with pool.acquire() as conn:
@@ -171,7 +175,7 @@ async def download_evidence(sha256: str, pool: Pool, who: CurrentPrincipal) -> R
     return Response(row["content"], media_type=media_type, headers=files.attachment(row["name"]))
 
 
-@router.get("/events", tags=["audit"])
+@router.get("/events", response_model=EventFeed, tags=["audit"])
 def events(
     app: Tasking,
     who: CurrentPrincipal,

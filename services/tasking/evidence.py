@@ -14,6 +14,7 @@ from shared.auth import Principal
 from shared.errors import InvalidInput
 
 MAX_FILE_BYTES = 900_000  # under the API's 1 MB body ceiling
+MAX_FILE_NAME = 200  # characters of X-Filename as sent (percent-encoded or not)
 OCTET_STREAM = "application/octet-stream"
 # Served back with their own type (as attachments, never sniffed); anything else as OCTET_STREAM,
 # so an uploaded page or script is never rendered from our origin.
@@ -119,7 +120,8 @@ async def store(conn: asyncpg.Connection, content: bytes, name: str, declared: s
 
 
 async def resolve(conn: asyncpg.Connection, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Check each piece of evidence: links as given, files by a SHA-256 that was uploaded."""
+    """Check each piece of evidence: links as given, files by a SHA-256 that was uploaded (the upload's
+    reply is accepted as it is: its size must be the file's; its name and media type are the stored ones)."""
     resolved = []
     for n, item in enumerate(items, start=1):
         if item["kind"] == "link":
@@ -132,7 +134,11 @@ async def resolve(conn: asyncpg.Connection, items: list[dict[str, Any]]) -> list
             raise InvalidInput(
                 f"evidence {n}: no uploaded file has SHA-256 {item['sha256']}; PUT it to /evidence first"
             )
-        resolved.append({"kind": "file", **dict(row)})
+        if item.get("size") is not None and item["size"] != row["size"]:
+            raise InvalidInput(
+                f"evidence {n}: the file with SHA-256 {item['sha256']} has {row['size']} bytes, not {item['size']}"
+            )
+        resolved.append({"kind": "file", **dict(row)})  # the stored name and media type, whatever was sent
     return resolved
 
 

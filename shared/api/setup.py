@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Response
 from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
+from pydantic import Field
 
 from shared.api.clock import router as clock_router
 from shared.api.deps import SECURITY_SCHEMES
@@ -21,6 +22,14 @@ from shared.api.plaintext import PlainText
 from shared.api.problems import install_problem_handlers
 from shared.auth import TokenCodec
 from shared.runtime import settle_heap_if_serving
+from shared.views import View
+
+
+class Health(View):
+    status: str = Field(examples=["ok"])
+    service: str = Field(examples=["filing"])
+    instance: str = Field(examples=["fgw"])
+
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
 
@@ -105,8 +114,8 @@ def create_service_app(service: str, instance: str, jwt_secret: str, **kwargs: A
         return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/health", tags=["ops"])
-    def health() -> dict[str, str]:
+    def health() -> Health:
         """Liveness."""
-        return {"status": "ok", "service": service, "instance": instance}
+        return Health(status="ok", service=service, instance=instance)
 
     return app
