@@ -60,12 +60,19 @@ class Processes:
     def add(self, stop: Callable[[], None]) -> None:
         self._stops.append(stop)
 
-    def spawn(self, args: list[str], log: Path, env: dict[str, str] | None = None,
-              stdout: int | None = None) -> subprocess.Popen[bytes]:
+    def spawn(
+        self, args: list[str], log: Path, env: dict[str, str] | None = None, stdout: int | None = None
+    ) -> subprocess.Popen[bytes]:
         full_env = {**os.environ, **(env or {}), "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
         log_file = open(log, "ab")  # noqa: SIM115 - owned by the child
-        process = subprocess.Popen([sys.executable, *args], env=full_env, cwd=ROOT, start_new_session=True,
-                                   stdout=stdout if stdout is not None else log_file, stderr=log_file)
+        process = subprocess.Popen(
+            [sys.executable, *args],
+            env=full_env,
+            cwd=ROOT,
+            start_new_session=True,
+            stdout=stdout if stdout is not None else log_file,
+            stderr=log_file,
+        )
         self.add(lambda: stop_process(process))
         return process
 
@@ -138,7 +145,7 @@ def _proc_table() -> dict[int, tuple[int, float]]:
                 stat = f.read()
         except OSError:
             continue
-        fields = stat[stat.rfind(b")") + 2:].split()
+        fields = stat[stat.rfind(b")") + 2 :].split()
         table[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / CLK_TCK)
     return table
 
@@ -202,8 +209,9 @@ def bare_app() -> Any:
     @app.post("/bare", status_code=201)
     async def bare(body: dict[str, Any]) -> dict[str, Any]:
         async with app.state.pool.acquire() as conn:
-            row_id = await conn.fetchval("INSERT INTO bare_events (body) VALUES ($1::jsonb) RETURNING id",
-                                         json.dumps(body, ensure_ascii=False))
+            row_id = await conn.fetchval(
+                "INSERT INTO bare_events (body) VALUES ($1::jsonb) RETURNING id", json.dumps(body, ensure_ascii=False)
+            )
         return {"id": row_id}
 
     @app.get("/trivial")
@@ -220,8 +228,17 @@ def bare_app() -> Any:
 def serve_bare(port: int, workers: int) -> None:
     import uvicorn
 
-    uvicorn.run(f"{MODULE}:bare_app", factory=True, host="127.0.0.1", port=port, workers=workers,
-                loop="uvloop", http="httptools", log_level="warning", access_log=False)
+    uvicorn.run(
+        f"{MODULE}:bare_app",
+        factory=True,
+        host="127.0.0.1",
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        log_level="warning",
+        access_log=False,
+    )
 
 
 async def create_bare_table(dsn: str) -> None:
@@ -260,7 +277,7 @@ class RawHTTP:
         at = lower.find(b"\r\ncontent-length:")
         if at < 0:
             raise RuntimeError(f"no content-length in {response[:200]!r}")
-        length = int(lower[at + 17:lower.find(b"\r\n", at + 2)])
+        length = int(lower[at + 17 : lower.find(b"\r\n", at + 2)])
         return status, await self.reader.readexactly(length)
 
     async def close(self) -> None:
@@ -290,8 +307,10 @@ class HttpxHTTP:
 
 
 def topic_body(n: int) -> bytes:
-    return json.dumps({"year": 2026, "direction": "business_environment", "title": f"优化审批服务 {n}",
-                       "description": "放管服"}, ensure_ascii=False).encode()
+    return json.dumps(
+        {"year": 2026, "direction": "business_environment", "title": f"优化审批服务 {n}", "description": "放管服"},
+        ensure_ascii=False,
+    ).encode()
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -317,9 +336,15 @@ async def run_load(cfg: dict[str, Any]) -> dict[str, Any]:
     latencies: list[float] = []
     counts = {"ok": 0, "errors": 0, "creates": 0, "updates": 0}
     error_samples: list[str] = []
-    httpx_client = (httpx.AsyncClient(base_url=cfg["url"], timeout=30, limits=httpx.Limits(
-        max_connections=cfg["concurrency"], max_keepalive_connections=cfg["concurrency"]))
-        if cfg["client"] == "httpx" else None)
+    httpx_client = (
+        httpx.AsyncClient(
+            base_url=cfg["url"],
+            timeout=30,
+            limits=httpx.Limits(max_connections=cfg["concurrency"], max_keepalive_connections=cfg["concurrency"]),
+        )
+        if cfg["client"] == "httpx"
+        else None
+    )
 
     def hdrs() -> dict[str, str]:
         return {"Authorization": auth, "Idempotency-Key": uuid.uuid4().hex}
@@ -345,16 +370,27 @@ async def run_load(cfg: dict[str, Any]) -> dict[str, Any]:
                             topic, version, left = answer["id"], answer["version"], UPDATES_PER_CREATE
                     else:
                         kind = "update"
-                        status, body = await http.request("POST", f"/topics/{topic}/revise", hdrs(), json.dumps(
-                            {"expected_version": version, "title": f"优化审批服务 {index}-{n}"},
-                            ensure_ascii=False).encode())
+                        status, body = await http.request(
+                            "POST",
+                            f"/topics/{topic}/revise",
+                            hdrs(),
+                            json.dumps(
+                                {"expected_version": version, "title": f"优化审批服务 {index}-{n}"}, ensure_ascii=False
+                            ).encode(),
+                        )
                         left -= 1
                         if status == 200:
                             version = json.loads(body)["version"]
                         else:
                             topic = None
-                except (OSError, EOFError, asyncio.LimitOverrunError, RuntimeError, ValueError,
-                        httpx.HTTPError) as error:
+                except (
+                    OSError,
+                    EOFError,
+                    asyncio.LimitOverrunError,
+                    RuntimeError,
+                    ValueError,
+                    httpx.HTTPError,
+                ) as error:
                     status, body, topic = 599, repr(error).encode(), None
                     await http.close()
                     http = HttpxHTTP(httpx_client) if httpx_client else RawHTTP(host, port)
@@ -390,9 +426,12 @@ async def run_load(cfg: dict[str, Any]) -> dict[str, Any]:
     u0, u1 = await mark_task
     cpu = (u1.ru_utime + u1.ru_stime) - (u0.ru_utime + u0.ru_stime)
     return {
-        "rate": counts["ok"] / cfg["duration"], **counts,
-        "p50_ms": (percentile(latencies, 50) or 0) * 1000, "p99_ms": (percentile(latencies, 99) or 0) * 1000,
-        "generator_cpu": cpu / cfg["duration"], "error_samples": error_samples,
+        "rate": counts["ok"] / cfg["duration"],
+        **counts,
+        "p50_ms": (percentile(latencies, 50) or 0) * 1000,
+        "p99_ms": (percentile(latencies, 99) or 0) * 1000,
+        "generator_cpu": cpu / cfg["duration"],
+        "error_samples": error_samples,
     }
 
 
@@ -414,11 +453,18 @@ class Bench:
         self.folder = folder
         self.cpu_roots = cpu_roots
 
-    def load(self, url: str, mode: str, *, client: str, concurrency: int, warmup: float, duration: float,
-             server: str) -> dict[str, Any]:
+    def load(
+        self, url: str, mode: str, *, client: str, concurrency: int, warmup: float, duration: float, server: str
+    ) -> dict[str, Any]:
         """Run one generator process; CPU of each component over its measured window."""
-        cfg = {"url": url, "mode": mode, "client": client, "concurrency": concurrency,
-               "warmup": warmup, "duration": duration}
+        cfg = {
+            "url": url,
+            "mode": mode,
+            "client": client,
+            "concurrency": concurrency,
+            "warmup": warmup,
+            "duration": duration,
+        }
         log = self.folder / "load.log"
         generator = self.processes.spawn(["-m", MODULE, "load", json.dumps(cfg)], log, stdout=subprocess.PIPE)
         roots = {**self.cpu_roots, "generator": generator.pid}
@@ -452,13 +498,18 @@ def cpu_ms_per_request(r: dict[str, Any], who: str) -> float | None:
 def _show(label: str, r: dict[str, Any]) -> None:
     other = r["machine_busy"] - sum(r["cpu"].values())
     server = next(k for k in r["cpu"] if k not in ("postgres", "generator"))
-    per = (f"  CPU/req: {server} {cpu_ms_per_request(r, server) or 0:.2f} ms, "
-           f"postgres {cpu_ms_per_request(r, 'postgres') or 0:.2f} ms, "
-           f"generator {cpu_ms_per_request(r, 'generator') or 0:.3f} ms")
+    per = (
+        f"  CPU/req: {server} {cpu_ms_per_request(r, server) or 0:.2f} ms, "
+        f"postgres {cpu_ms_per_request(r, 'postgres') or 0:.2f} ms, "
+        f"generator {cpu_ms_per_request(r, 'generator') or 0:.3f} ms"
+    )
     cpu = " ".join(f"{k}={v:.2f}" for k, v in r["cpu"].items()) + f" other={max(0.0, other):.2f}"
     errors = f"  errors={r['errors']} {r['error_samples'][:1]}" if r["errors"] else ""
-    print(f"  {label:<34} {r['rate']:>8,.0f} req/s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  "
-          f"cores: {cpu} (busy {r['machine_busy']:.2f}/{os.cpu_count()}){per}{errors}", flush=True)
+    print(
+        f"  {label:<34} {r['rate']:>8,.0f} req/s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  "
+        f"cores: {cpu} (busy {r['machine_busy']:.2f}/{os.cpu_count()}){per}{errors}",
+        flush=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -467,8 +518,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=3.0)
-    parser.add_argument("--client", choices=("auto", "raw", "httpx"), default="auto",
-                        help="auto: measure both clients' ceiling on a trivial endpoint, drive with the faster")
+    parser.add_argument(
+        "--client",
+        choices=("auto", "raw", "httpx"),
+        default="auto",
+        help="auto: measure both clients' ceiling on a trivial endpoint, drive with the faster",
+    )
     args = parser.parse_args([] if argv is None else argv)
 
     from shared.devstack.broker import start_broker
@@ -481,9 +536,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     with interruptible(), bench_folder("bench-http-") as name:
         folder = Path(name)
         try:
-            print(f"bench_http: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} before start; "
-                  f"closed loop, {args.concurrency} connections, {args.warmup:g} s warm-up + "
-                  f"{args.duration:g} s measured per row", flush=True)
+            print(
+                f"bench_http: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} before start; "
+                f"closed loop, {args.concurrency} connections, {args.warmup:g} s warm-up + "
+                f"{args.duration:g} s measured per row",
+                flush=True,
+            )
             pg = start_postgres(folder / "pg", durable=True)
             processes.add(pg.stop)
             # The stack creates each instance's topic, so a broker runs; the relay does not (it is
@@ -500,8 +558,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
 
             for workers in args.workers:
                 bare_port = free_port()
-                bare = processes.spawn(["-m", MODULE, "serve-bare", str(bare_port), str(workers)],
-                                       folder / f"bare-{workers}.log", env={"BENCH_BARE_DSN": bare_dsn})
+                bare = processes.spawn(
+                    ["-m", MODULE, "serve-bare", str(bare_port), str(workers)],
+                    folder / f"bare-{workers}.log",
+                    env={"BENCH_BARE_DSN": bare_dsn},
+                )
                 bare_url = f"http://127.0.0.1:{bare_port}"
                 wait_healthy(f"{bare_url}/health", bare)
                 api, _relay = stack.filing(f"w{workers}", "fgw", workers=workers)
@@ -518,28 +579,42 @@ def main(argv: list[str] | None = None) -> list[dict]:
                         r = bench.load(bare_url, "trivial", client=client, server="bare", **common)
                         _show(f"generator ceiling ({client}, GET /trivial)", r)
                         ceilings[client] = r
-                        rows.append({"measure": f"generator ceiling, {client} client, trivial GET, "
-                                                f"{workers}w (req/s)", "filing": None,
-                                     "bare": r["rate"], "ratio": None,
-                                     "generator_cores": r["cpu"]["generator"],
-                                     "generator_cpu_ms_per_req": cpu_ms_per_request(r, "generator")})
+                        rows.append(
+                            {
+                                "measure": f"generator ceiling, {client} client, trivial GET, {workers}w (req/s)",
+                                "filing": None,
+                                "bare": r["rate"],
+                                "ratio": None,
+                                "generator_cores": r["cpu"]["generator"],
+                                "generator_cpu_ms_per_req": cpu_ms_per_request(r, "generator"),
+                            }
+                        )
                     client = max(ceilings, key=lambda c: ceilings[c]["rate"])
                     print(f"  -> driving the measurements with the {client} client", flush=True)
 
                 base = bench.load(bare_url, "bare", client=client, server="bare", **common)
                 _show("bare FastAPI + asyncpg INSERT", base)
-                for mode, label in (("create", "pose topic (creates)"),
-                                    ("mixed", f"mixed: 1 create + {UPDATES_PER_CREATE} revisions")):
+                for mode, label in (
+                    ("create", "pose topic (creates)"),
+                    ("mixed", f"mixed: 1 create + {UPDATES_PER_CREATE} revisions"),
+                ):
                     r = bench.load(filing_url, mode, client=client, server="filing", **common)
                     _show(f"filing {label}", r)
-                    rows.append({"measure": f"filing {label}, {workers}w (req/s)", "filing": r["rate"],
-                                 "bare": base["rate"], "ratio": r["rate"] / base["rate"],
-                                 "filing_p99_ms": r["p99_ms"], "bare_p99_ms": base["p99_ms"],
-                                 "filing_cpu_ms_per_req": cpu_ms_per_request(r, "filing"),
-                                 "bare_cpu_ms_per_req": cpu_ms_per_request(base, "bare"),
-                                 "other_load_cores": max(0.0, r["machine_busy"] - sum(r["cpu"].values())),
-                                 "goal": f">= {GOAL_RATIO}",
-                                 "met": r["rate"] / base["rate"] >= GOAL_RATIO and not r["errors"]})
+                    rows.append(
+                        {
+                            "measure": f"filing {label}, {workers}w (req/s)",
+                            "filing": r["rate"],
+                            "bare": base["rate"],
+                            "ratio": r["rate"] / base["rate"],
+                            "filing_p99_ms": r["p99_ms"],
+                            "bare_p99_ms": base["p99_ms"],
+                            "filing_cpu_ms_per_req": cpu_ms_per_request(r, "filing"),
+                            "bare_cpu_ms_per_req": cpu_ms_per_request(base, "bare"),
+                            "other_load_cores": max(0.0, r["machine_busy"] - sum(r["cpu"].values())),
+                            "goal": f">= {GOAL_RATIO}",
+                            "met": r["rate"] / base["rate"] >= GOAL_RATIO and not r["errors"],
+                        }
+                    )
                 stop_process(bare)
                 api.stop()
         finally:
@@ -558,15 +633,22 @@ def _print(rows: list[dict]) -> None:
             return "yes" if value else "NO"
         return format(value, fmt) if isinstance(value, (int, float)) else str(value)
 
-    print(f"\n{'measure':<{width}}  {'filing':>8}  {'bare':>8}  {'ratio':>6}  {'CPU ms/req filing':>17}  "
-          f"{'bare':>5}  {'other load':>10}  goal")
+    print(
+        f"\n{'measure':<{width}}  {'filing':>8}  {'bare':>8}  {'ratio':>6}  {'CPU ms/req filing':>17}  "
+        f"{'bare':>5}  {'other load':>10}  goal"
+    )
     for r in rows:
         goal = f"{r['goal']}: {cell(r['met'])}" if "goal" in r else ""
-        print(f"{r['measure']:<{width}}  {cell(r['filing']):>8}  {cell(r['bare']):>8}  "
-              f"{cell(r['ratio'], '.2f'):>6}  {cell(r.get('filing_cpu_ms_per_req'), '.2f'):>17}  "
-              f"{cell(r.get('bare_cpu_ms_per_req'), '.2f'):>5}  {cell(r.get('other_load_cores'), '.2f'):>10}  {goal}")
-    print("(rates in requests/s; CPU ms/req: the server process tree's CPU time per answered request; "
-          "other load: cores busy with processes not started by this benchmark)")
+        print(
+            f"{r['measure']:<{width}}  {cell(r['filing']):>8}  {cell(r['bare']):>8}  "
+            f"{cell(r['ratio'], '.2f'):>6}  {cell(r.get('filing_cpu_ms_per_req'), '.2f'):>17}  "
+            f"{cell(r.get('bare_cpu_ms_per_req'), '.2f'):>5}  {cell(r.get('other_load_cores'), '.2f'):>10}  {goal}"
+        )
+    print(
+        "(rates in requests/s; CPU ms/req: the server process tree's CPU time per answered request; "
+        "other load: cores busy with processes not started by this benchmark)"
+    )
+
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "serve-bare":

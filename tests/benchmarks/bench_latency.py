@@ -110,8 +110,9 @@ async def _filing_sender(cfg: dict[str, Any]) -> dict[str, Any]:
     async def send(i: int) -> int:
         http = await pool.get()
         try:
-            status, _ = await http.request("POST", "/topics", {
-                "Authorization": auth, "Idempotency-Key": request_id(cfg["run"], i)}, topic_body(i))
+            status, _ = await http.request(
+                "POST", "/topics", {"Authorization": auth, "Idempotency-Key": request_id(cfg["run"], i)}, topic_body(i)
+            )
         finally:
             pool.put_nowait(http)
         return status
@@ -125,6 +126,7 @@ async def _baseline_writer(cfg: dict[str, Any]) -> dict[str, Any]:
     db = await asyncpg.create_pool(cfg["source_dsn"], min_size=10, max_size=10)
     producer = kafka.producer(cfg["bootstrap"])
     try:
+
         async def send(i: int) -> int:
             key = request_id(cfg["run"], i)
             body = topic_body(i)
@@ -170,7 +172,8 @@ async def _baseline_consumer(cfg: dict[str, Any]) -> None:
             if rows:
                 async with db.acquire() as conn, conn.transaction():
                     await conn.executemany(
-                        "INSERT INTO bench_sink (key, body) VALUES ($1, $2::jsonb) ON CONFLICT DO NOTHING", rows)
+                        "INSERT INTO bench_sink (key, body) VALUES ($1, $2::jsonb) ON CONFLICT DO NOTHING", rows
+                    )
             if polled:
                 await asyncio.to_thread(consumer.commit)
     finally:
@@ -212,8 +215,16 @@ def tap_main(cfg: dict[str, Any]) -> None:
 # the observer
 
 
-async def observe(dsn: str, query: str, keys: list[Any], t0: float, rate: float, poll: float,
-                  drain: float, cpu_marks: dict[float, Callable[[], None]]) -> tuple[list[float | None], int]:
+async def observe(
+    dsn: str,
+    query: str,
+    keys: list[Any],
+    t0: float,
+    rate: float,
+    poll: float,
+    drain: float,
+    cpu_marks: dict[float, Callable[[], None]],
+) -> tuple[list[float | None], int]:
     """Poll until every key's row is visible (or `drain` s after the last send); visible times."""
     conn = await asyncpg.connect(dsn)
     statement = await conn.prepare(query)
@@ -268,15 +279,28 @@ def wait_visible(dsn: str, query: str, key: Any, timeout: float, what: str) -> f
 # one measured run
 
 
-def run(name: str, processes: Processes, folder: Path, sender: str, cfg: dict[str, Any], observe_dsn: str,
-        query: str, keys: list[Any], args: argparse.Namespace, cpu_roots: dict[str, int],
-        tap: tuple[dict[str, Any], list[str]] | None = None) -> dict[str, Any]:
+def run(
+    name: str,
+    processes: Processes,
+    folder: Path,
+    sender: str,
+    cfg: dict[str, Any],
+    observe_dsn: str,
+    query: str,
+    keys: list[Any],
+    args: argparse.Namespace,
+    cpu_roots: dict[str, int],
+    tap: tuple[dict[str, Any], list[str]] | None = None,
+) -> dict[str, Any]:
     total = len(keys)
     tapper = None
     if tap is not None:
         tap_result = folder / "tap.json"
-        tapper = processes.spawn(["-m", MODULE, "tap", json.dumps({**tap[0], "result": str(tap_result)})],
-                                 folder / "tap.log", stdout=subprocess.PIPE)
+        tapper = processes.spawn(
+            ["-m", MODULE, "tap", json.dumps({**tap[0], "result": str(tap_result)})],
+            folder / "tap.log",
+            stdout=subprocess.PIPE,
+        )
         assert tapper.stdout is not None
         if tapper.stdout.readline().strip() != b"READY":
             raise RuntimeError(f"the tap failed; see {folder / 'tap.log'}")
@@ -295,15 +319,27 @@ def run(name: str, processes: Processes, folder: Path, sender: str, cfg: dict[st
     def snapshot(name: str) -> None:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         busy, _ = machine_busy()
-        snapshots[name] = {**tree_cpu(roots), "observer": usage.ru_utime + usage.ru_stime,
-                           "whole machine": busy / CLK_TCK}
+        snapshots[name] = {
+            **tree_cpu(roots),
+            "observer": usage.ru_utime + usage.ru_stime,
+            "whole machine": busy / CLK_TCK,
+        }
 
     import uvloop
 
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        visible, polls = runner.run(observe(
-            observe_dsn, query, keys, t0, args.rate, args.poll_ms / 1000, args.drain,
-            {measured_from: lambda: snapshot("from"), measured_to: lambda: snapshot("to")}))
+        visible, polls = runner.run(
+            observe(
+                observe_dsn,
+                query,
+                keys,
+                t0,
+                args.rate,
+                args.poll_ms / 1000,
+                args.drain,
+                {measured_from: lambda: snapshot("from"), measured_to: lambda: snapshot("to")},
+            )
+        )
     generator.wait(60)
     if not result_path.exists():
         raise RuntimeError(f"{name}: the sender failed:\n{log.read_text(errors='replace')[-2000:]}")
@@ -318,8 +354,11 @@ def run(name: str, processes: Processes, folder: Path, sender: str, cfg: dict[st
         created = json.loads(tap_result.read_text()) if tap_result.exists() else {}
         handed = [created.get(k) for k in tap[1]]
     window = measured_to - measured_from
-    cpu = ({k: (snapshots["to"][k] - snapshots["from"][k]) / window for k in snapshots["to"]}
-           if len(snapshots) == 2 else {})
+    cpu = (
+        {k: (snapshots["to"][k] - snapshots["from"][k]) / window for k in snapshots["to"]}
+        if len(snapshots) == 2
+        else {}
+    )
 
     first = int(args.warmup * args.rate)
     latency, http, after_http, late, to_relay, from_relay = [], [], [], [], [], []
@@ -341,13 +380,27 @@ def run(name: str, processes: Processes, folder: Path, sender: str, cfg: dict[st
 
     def stats(values: list[float]) -> dict[str, float | None]:
         ms = [v * 1000 for v in values]
-        return {"p50_ms": percentile(ms, 50), "p95_ms": percentile(ms, 95), "p99_ms": percentile(ms, 99),
-                "max_ms": max(ms) if ms else None}
+        return {
+            "p50_ms": percentile(ms, 50),
+            "p95_ms": percentile(ms, 95),
+            "p99_ms": percentile(ms, 99),
+            "max_ms": max(ms) if ms else None,
+        }
 
-    result = {"name": name, "n": total - first, "missing": missing, "failed": failed, **stats(latency),
-              "sender_done": stats(http), "after_sender": stats(after_http), "late": stats(late),
-              "to_relay": stats(to_relay), "from_relay": stats(from_relay),
-              "polls_per_s": polls / (total / args.rate + args.drain), "cpu": cpu}
+    result = {
+        "name": name,
+        "n": total - first,
+        "missing": missing,
+        "failed": failed,
+        **stats(latency),
+        "sender_done": stats(http),
+        "after_sender": stats(after_http),
+        "late": stats(late),
+        "to_relay": stats(to_relay),
+        "from_relay": stats(from_relay),
+        "polls_per_s": polls / (total / args.rate + args.drain),
+        "cpu": cpu,
+    }
     return result
 
 
@@ -359,8 +412,11 @@ def _line(label: str, s: dict[str, Any]) -> str:
 
 
 def _show(r: dict[str, Any], sender_label: str, after_label: str) -> None:
-    print(f"\n{r['name']}: {r['n']} commands measured, {r['failed']} failed, {r['missing']} never visible; "
-          f"observer {r['polls_per_s']:.0f} polls/s", flush=True)
+    print(
+        f"\n{r['name']}: {r['n']} commands measured, {r['failed']} failed, {r['missing']} never visible; "
+        f"observer {r['polls_per_s']:.0f} polls/s",
+        flush=True,
+    )
     print(_line("scheduled send -> row visible (END TO END)", r), flush=True)
     print(_line(sender_label, r["sender_done"]), flush=True)
     print(_line(after_label, r["after_sender"]), flush=True)
@@ -371,9 +427,12 @@ def _show(r: dict[str, Any], sender_label: str, after_label: str) -> None:
     if r["cpu"]:
         cpu = dict(r["cpu"])
         whole = cpu.pop("whole machine")
-        print("  cores used while measured: " + " ".join(f"{k}={v:.2f}" for k, v in cpu.items())
-              + f"; not ours: {max(0.0, whole - sum(cpu.values())):.2f} (machine busy {whole:.2f}/{os.cpu_count()})",
-              flush=True)
+        print(
+            "  cores used while measured: "
+            + " ".join(f"{k}={v:.2f}" for k, v in cpu.items())
+            + f"; not ours: {max(0.0, whole - sum(cpu.values())):.2f} (machine busy {whole:.2f}/{os.cpu_count()})",
+            flush=True,
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -388,8 +447,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--drain", type=float, default=10.0, help="seconds to wait for stragglers")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers of the filing API")
     parser.add_argument("--skip-baseline", action="store_true")
-    parser.add_argument("--tap", action=argparse.BooleanOptionalAction, default=True,
-                        help="also read the filing topic to split the time at the relay's send()")
+    parser.add_argument(
+        "--tap",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also read the filing topic to split the time at the relay's send()",
+    )
     args = parser.parse_args([] if argv is None else argv)
 
     from shared.auth import Role
@@ -402,11 +465,13 @@ def main(argv: list[str] | None = None) -> list[dict]:
     from tests.support import headers
 
     total = int((args.warmup + args.duration) * args.rate)
-    print(f"bench_latency: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} before start; "
-          f"{args.rate:g} commands/s open loop for {args.warmup:g} s warm-up + {args.duration:g} s measured; "
-          f"observer polls every {args.poll_ms:g} ms.\n"
-          "Latency = (wall clock when the observer's poll first returned the row) - (scheduled send time)."
-          , flush=True)
+    print(
+        f"bench_latency: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} before start; "
+        f"{args.rate:g} commands/s open loop for {args.warmup:g} s warm-up + {args.duration:g} s measured; "
+        f"observer polls every {args.poll_ms:g} ms.\n"
+        "Latency = (wall clock when the observer's poll first returned the row) - (scheduled send time).",
+        flush=True,
+    )
     rows: list[dict] = []
     processes = Processes()
     with interruptible(), bench_folder("bench-latency-") as name:
@@ -429,26 +494,50 @@ def main(argv: list[str] | None = None) -> list[dict]:
             projection_dsn = stack.database("projection_main")
             query = "SELECT event_id FROM audit_trail WHERE event_id = ANY($1::uuid[])"
             probe_key = uuid.uuid4().hex
-            probe = httpx.post(f"{stack.url(api)}/topics", content=topic_body(0), timeout=30, headers={
-                **headers(Role.COMMITTEE, DEPARTMENT), "Idempotency-Key": probe_key,
-                "Content-Type": "application/json"})
+            probe = httpx.post(
+                f"{stack.url(api)}/topics",
+                content=topic_body(0),
+                timeout=30,
+                headers={
+                    **headers(Role.COMMITTEE, DEPARTMENT),
+                    "Idempotency-Key": probe_key,
+                    "Content-Type": "application/json",
+                },
+            )
             assert probe.status_code == 201, probe.text
-            waited = wait_visible(projection_dsn, query,
-                                  uuid.UUID(event_id(derived_id("topic", DEPARTMENT, probe_key), 1)), 60,
-                                  "filing -> projection")
+            waited = wait_visible(
+                projection_dsn,
+                query,
+                uuid.UUID(event_id(derived_id("topic", DEPARTMENT, probe_key), 1)),
+                60,
+                "filing -> projection",
+            )
             print(f"(probe command reached the projection after {waited:.1f} s: pipeline ready)", flush=True)
             run_id = uuid.uuid4().hex[:8]
-            keys = [uuid.UUID(event_id(derived_id("topic", DEPARTMENT, request_id(run_id, i)), 1))
-                    for i in range(total)]
+            keys = [
+                uuid.UUID(event_id(derived_id("topic", DEPARTMENT, request_id(run_id, i)), 1)) for i in range(total)
+            ]
             roots = {**common_roots, **{p.name: p.process.pid for p in (api, relay, projection) if p.process}}
             tap = None
             if args.tap:
                 topic = topic_name("bench", "filing", DEPARTMENT)
-                tap = ({"bootstrap": broker.bootstrap, "topic": topic},
-                       [str(derived_id("topic", DEPARTMENT, request_id(run_id, i))) for i in range(total)])
-            system = run("filing HTTP -> event store -> relay -> broker -> projection", processes, folder,
-                         "filing", {"run": run_id, "port": int(api.env["VANGUARD_PORT"])},
-                         projection_dsn, query, keys, args, roots, tap)
+                tap = (
+                    {"bootstrap": broker.bootstrap, "topic": topic},
+                    [str(derived_id("topic", DEPARTMENT, request_id(run_id, i))) for i in range(total)],
+                )
+            system = run(
+                "filing HTTP -> event store -> relay -> broker -> projection",
+                processes,
+                folder,
+                "filing",
+                {"run": run_id, "port": int(api.env["VANGUARD_PORT"])},
+                projection_dsn,
+                query,
+                keys,
+                args,
+                roots,
+                tap,
+            )
             _show(system, "scheduled send -> HTTP 201 received", "HTTP 201 -> row visible in projection")
             stack.stop()  # the baseline runs alone
 
@@ -461,15 +550,19 @@ def main(argv: list[str] | None = None) -> list[dict]:
                     for dsn, table in ((source, "bench_source"), (sink, "bench_sink")):
                         conn = await asyncpg.connect(dsn)
                         try:
-                            await conn.execute(f"CREATE TABLE {table} (key text PRIMARY KEY, body jsonb NOT NULL,"
-                                               " written_at timestamptz NOT NULL DEFAULT clock_timestamp())")
+                            await conn.execute(
+                                f"CREATE TABLE {table} (key text PRIMARY KEY, body jsonb NOT NULL,"
+                                " written_at timestamptz NOT NULL DEFAULT clock_timestamp())"
+                            )
                         finally:
                             await conn.close()
 
                 asyncio.run(tables())
                 kafka.ensure_topic(broker.bootstrap, BASELINE_TOPIC, 3)
-                consumer = processes.spawn(["-m", MODULE, "baseline-consumer", json.dumps(
-                    {"sink_dsn": sink, "bootstrap": broker.bootstrap})], folder / "baseline-consumer.log")
+                consumer = processes.spawn(
+                    ["-m", MODULE, "baseline-consumer", json.dumps({"sink_dsn": sink, "bootstrap": broker.bootstrap})],
+                    folder / "baseline-consumer.log",
+                )
                 sink_query = "SELECT key FROM bench_sink WHERE key = ANY($1::text[])"
                 producer = kafka.producer(broker.bootstrap)
                 producer.send(BASELINE_TOPIC, key=b"probe", value=b"{}").get(10)
@@ -478,10 +571,18 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 print(f"\n(baseline probe visible after {waited:.1f} s: consumer ready)", flush=True)
                 run_id = uuid.uuid4().hex[:8]
                 keys = [request_id(run_id, i) for i in range(total)]
-                baseline = run("baseline: asyncpg INSERT -> kafka-python send -> consume -> INSERT", processes,
-                               folder, "baseline-writer",
-                               {"run": run_id, "source_dsn": source, "bootstrap": broker.bootstrap},
-                               sink, sink_query, keys, args, {**common_roots, "consumer": consumer.pid})
+                baseline = run(
+                    "baseline: asyncpg INSERT -> kafka-python send -> consume -> INSERT",
+                    processes,
+                    folder,
+                    "baseline-writer",
+                    {"run": run_id, "source_dsn": source, "bootstrap": broker.bootstrap},
+                    sink,
+                    sink_query,
+                    keys,
+                    args,
+                    {**common_roots, "consumer": consumer.pid},
+                )
                 _show(baseline, "scheduled send -> INSERT done + send()", "send() -> row visible in sink")
                 stop_process(consumer)
         finally:
@@ -490,12 +591,24 @@ def main(argv: list[str] | None = None) -> list[dict]:
     for r in (system, baseline):
         if r is None:
             continue
-        rows.append({"measure": r["name"], "p50_ms": r["p50_ms"], "p95_ms": r["p95_ms"], "p99_ms": r["p99_ms"],
-                     "max_ms": r["max_ms"], "n": r["n"], "missing": r["missing"],
-                     "other_load_cores": (max(0.0, r["cpu"]["whole machine"] - sum(
-                         v for k, v in r["cpu"].items() if k != "whole machine")) if r["cpu"] else None),
-                     "goal": f"p99 < {GOAL_P99_MS:g} ms",
-                     "met": (r["p99_ms"] or 1e9) < GOAL_P99_MS and not r["missing"] and not r["failed"]})
+        rows.append(
+            {
+                "measure": r["name"],
+                "p50_ms": r["p50_ms"],
+                "p95_ms": r["p95_ms"],
+                "p99_ms": r["p99_ms"],
+                "max_ms": r["max_ms"],
+                "n": r["n"],
+                "missing": r["missing"],
+                "other_load_cores": (
+                    max(0.0, r["cpu"]["whole machine"] - sum(v for k, v in r["cpu"].items() if k != "whole machine"))
+                    if r["cpu"]
+                    else None
+                ),
+                "goal": f"p99 < {GOAL_P99_MS:g} ms",
+                "met": (r["p99_ms"] or 1e9) < GOAL_P99_MS and not r["missing"] and not r["failed"],
+            }
+        )
     _print(rows)
     return rows
 
@@ -506,13 +619,16 @@ def _print(rows: list[dict]) -> None:
     def f(v: float | None) -> str:
         return "-" if v is None else f"{v:.1f}"
 
-    print(f"\n{'latency (ms)':<{width}}  {'p50':>6}  {'p95':>6}  {'p99':>6}  {'max':>7}  {'n':>5}  "
-          f"{'other load':>10}  goal")
+    print(
+        f"\n{'latency (ms)':<{width}}  {'p50':>6}  {'p95':>6}  {'p99':>6}  {'max':>7}  {'n':>5}  "
+        f"{'other load':>10}  goal"
+    )
     for r in rows:
-        print(f"{r['measure']:<{width}}  {f(r['p50_ms']):>6}  {f(r['p95_ms']):>6}  {f(r['p99_ms']):>6}  "
-              f"{f(r['max_ms']):>7}  {r['n']:>5}  {f(r['other_load_cores']):>10}  "
-              f"{r['goal']}: {'yes' if r['met'] else 'NO'}"
-              + (f" ({r['missing']} never visible)" if r["missing"] else ""))
+        print(
+            f"{r['measure']:<{width}}  {f(r['p50_ms']):>6}  {f(r['p95_ms']):>6}  {f(r['p99_ms']):>6}  "
+            f"{f(r['max_ms']):>7}  {r['n']:>5}  {f(r['other_load_cores']):>10}  "
+            f"{r['goal']}: {'yes' if r['met'] else 'NO'}" + (f" ({r['missing']} never visible)" if r["missing"] else "")
+        )
     print("(other load: cores busy with processes this benchmark did not start, while it measured)")
 
 
