@@ -65,7 +65,7 @@ async def report_progress(
 ) -> dict[str, Any]:
     """Report progress with evidence: links, or files uploaded to /evidence (the assigned member)."""
     async with pool.acquire() as conn:
-        evidence = await files.resolve(conn, [e.model_dump() for e in body.evidence])
+        evidence = await files.resolve(conn, [e.model_dump() for e in body.evidence], who)
     task = await run_sync(
         app.report_progress,
         who,
@@ -167,8 +167,8 @@ async def upload_evidence(
 async def download_evidence(sha256: str, pool: Pool, who: CurrentPrincipal) -> Response:
     """A file of evidence by its SHA-256, as an attachment."""
     async with pool.acquire() as conn:
-        row = await files.fetch(conn, files.digest(sha256))
-    if row is None or not who.may_read(row["department"], row["branch"]):
+        row = await files.fetch(conn, files.digest(sha256), who)
+    if row is None:
         raise NotFound(f"no evidence file with SHA-256 {sha256} that you may read")
     # only allow-listed types are served as themselves: an uploaded page or script comes back as bytes
     media_type = files.served_type(row["media_type"])

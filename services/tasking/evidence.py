@@ -52,7 +52,17 @@ CREATE TABLE IF NOT EXISTS evidence_files (
     department text NOT NULL,
     branch text,
     uploaded_at timestamptz NOT NULL DEFAULT now()
-)
+);
+-- Who holds a file: every department and branch that uploaded it. The content is kept once, but a
+-- branch may attach to its tasks, and read, only what it (or one it may read) uploaded itself.
+CREATE TABLE IF NOT EXISTS evidence_holders (
+    sha256 text NOT NULL,
+    department text NOT NULL,
+    branch text NOT NULL DEFAULT '',
+    PRIMARY KEY (sha256, department, branch)
+);
+INSERT INTO evidence_holders (sha256, department, branch)
+    SELECT sha256, department, coalesce(branch, '') FROM evidence_files ON CONFLICT DO NOTHING;
 """
 
 
@@ -116,10 +126,16 @@ async def store(conn: asyncpg.Connection, content: bytes, name: str, declared: s
         who.department or "",
         who.branch,
     )
+    await conn.execute(
+        "INSERT INTO evidence_holders (sha256, department, branch) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        sha256,
+        who.department or "",
+        who.branch or "",
+    )
     return {"kind": "file", "sha256": sha256, "name": name, "size": len(content), "media_type": media_type}
 
 
-async def resolve(conn: asyncpg.Connection, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+async def resolve(conn: asyncpg.Connection, items: list[dict[str, Any]], who: Principal) -> list[dict[str, Any]]:
     """Check each piece of evidence: links as given, files by a SHA-256 that was uploaded (the upload's
     reply is accepted as it is: its size must be the file's; its name and media type are the stored ones)."""
     resolved = []
@@ -128,9 +144,13 @@ async def resolve(conn: asyncpg.Connection, items: list[dict[str, Any]]) -> list
             resolved.append({"kind": "link", "url": item["url"], "title": item.get("title") or ""})
             continue
         row = await conn.fetchrow(
-            "SELECT sha256, name, size, media_type FROM evidence_files WHERE sha256 = $1", item["sha256"]
+            "SELECT f.sha256, f.name, f.size, f.media_type FROM evidence_files f JOIN evidence_holders h "
+            "USING (sha256) WHERE f.sha256 = $1 AND h.department = $2 AND h.branch = $3",
+            item["sha256"],
+            who.department or "",
+            who.branch or "",
         )
-        if row is None:
+        if row is None:  # not uploaded, or only by another branch: the same answer, nothing disclosed
             raise InvalidInput(
                 f"evidence {n}: no uploaded file has SHA-256 {item['sha256']}; PUT it to /evidence first"
             )
@@ -142,7 +162,9 @@ async def resolve(conn: asyncpg.Connection, items: list[dict[str, Any]]) -> list
     return resolved
 
 
-async def fetch(conn: asyncpg.Connection, sha256: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        "SELECT name, media_type, content, department, branch FROM evidence_files WHERE sha256 = $1", sha256
-    )
+async def fetch(conn: asyncpg.Connection, sha256: str, who: Principal) -> asyncpg.Record | None:
+    """The file, if `who` may read it: a holder of it is in their scope (Principal.may_read)."""
+    holders = await conn.fetch("SELECT department, branch FROM evidence_holders WHERE sha256 = $1", sha256)
+    if not any(who.may_read(h["department"], h["branch"] or None) for h in holders):
+        return None
+    return await conn.fetchrow("SELECT name, media_type, content FROM evidence_files WHERE sha256 = $1", sha256)

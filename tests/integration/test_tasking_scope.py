@@ -139,3 +139,27 @@ def test_evidence_is_refused_from_a_token_that_names_no_department_or_no_branch(
 
 def test_evidence_for_a_department_this_instance_does_not_serve_is_refused(instance: Instance) -> None:
     refused(upload(instance, as_member("m-001", "zwb", "zwb-b5")), 421, "this tasking instance serves fgw, not 'zwb'")
+
+
+def test_a_file_another_branch_uploaded_cannot_be_attached_by_its_digest_but_the_same_file_of_ones_own_can(
+    instance: Instance,
+) -> None:
+    content = uuid.uuid4().bytes
+    theirs = as_member("m-001", "fgw", "fgw-b2")
+    put = instance.client.put("/evidence", content=content, headers={**theirs, "X-Filename": "b2-secret.txt"})
+    assert put.status_code == 201, put.text
+    sha256 = put.json()["sha256"]
+    mine = as_member("m-001", "fgw", "fgw-b1")
+
+    def report() -> httpx.Response:
+        body = {"expected_version": instance.version(), "percent": 30, "evidence": [{"kind": "file", "sha256": sha256}]}
+        return instance.client.post(f"/tasks/{instance.task['id']}/progress", json=body, headers=mine)
+
+    refused(report(), 422, f"no uploaded file has SHA-256 {sha256}")
+    refused(instance.client.get(f"/evidence/{sha256}", headers=mine), 404, "that you may read")
+    # fgw-b1 uploads the same bytes under its own name: now it is theirs too, to attach and to read
+    own = instance.client.put("/evidence", content=content, headers={**mine, "X-Filename": "b1-visits.txt"})
+    assert own.status_code == 201 and own.json()["sha256"] == sha256, own.text
+    assert report().status_code == 200
+    assert instance.client.get(f"/evidence/{sha256}", headers=mine).content == content
+    assert instance.client.get(f"/evidence/{sha256}", headers=theirs).status_code == 200
