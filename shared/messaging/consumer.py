@@ -28,11 +28,12 @@ from shared.observability import CONSUMER_ERRORS, CONSUMER_RETRIES
 
 log = logging.getLogger("vanguard.consumer")
 COMMIT_EVERY_SECONDS = 1.0
-POLL_MS = 500  # how long a poll waits for records; also how soon a stop is noticed
-# No records for this long: fetch with long waits (shared.messaging.kafka). Long enough that people
-# at work keep the consumer quick; the first records after a quiet spell may wait up to
-# IDLE_FETCH_WAIT_MS on the embedded broker (Apache Kafka answers a waiting fetch as records arrive).
-IDLE_AFTER_SECONDS = 30.0
+POLL_MS = 1000  # how long a poll waits for records; also how soon a stop is noticed
+# No records for this long: fetch with long waits (shared.messaging.kafka), so that a stack left
+# alone costs next to nothing within seconds. The first records after a quiet spell may then wait
+# up to IDLE_FETCH_WAIT_MS on the embedded broker (Apache Kafka answers a waiting fetch as records
+# arrive); a stream keeps the consumer on short waits.
+IDLE_AFTER_SECONDS = 5.0
 UNASSIGNED_LIMIT_SECONDS = 12  # a join takes ~3-6 s here; we never run more members than partitions
 # A topic that matches the pattern but has none of its partitions assigned to us after this long
 # means the rebalance for it stalled (seen on the embedded broker: the join after a new topic
@@ -153,7 +154,7 @@ async def apply_polled(pool: asyncpg.Pool, inbox: Inbox, items: list[Item], done
     be neither applied nor kept.
     """
     try:
-        async with pool.acquire() as conn, conn.transaction():
+        async with pool.acquire() as conn:
             await _apply(conn, inbox, items)
     except Exception:
         log.exception("a batch of %d records failed; applying them one by one", len(items))
@@ -165,13 +166,19 @@ async def apply_polled(pool: asyncpg.Pool, inbox: Inbox, items: list[Item], done
 
 
 async def _apply(conn: asyncpg.Connection, inbox: Inbox, items: list[Item]) -> None:
-    for item in items:
-        if item.problem is not None:
+    """All of it in one transaction: the inbox's own, unless records that are no envelope come too."""
+    envelopes = [item.envelope for item in items if item.envelope is not None]
+    problems = [item for item in items if item.problem is not None]
+    if not problems:
+        if envelopes:
+            await inbox.apply_batch(conn, envelopes)
+        return
+    async with conn.transaction():
+        for item in problems:
             log.error("record at %s is no envelope: %s", item.origin, item.problem)
             await inbox.dead_letter_record(conn, item.origin, item.raw or b"", item.problem)
-    envelopes = [item.envelope for item in items if item.envelope is not None]
-    if envelopes:
-        await inbox.apply_batch(conn, envelopes)
+        if envelopes:
+            await inbox.apply_batch(conn, envelopes)
 
 
 async def _apply_one_by_one(
@@ -184,8 +191,7 @@ async def _apply_one_by_one(
         try:
             async with pool.acquire() as conn:
                 try:
-                    async with conn.transaction():
-                        await _apply(conn, inbox, [item])
+                    await _apply(conn, inbox, [item])
                 except TRANSIENT:
                     raise
                 except Exception as error:

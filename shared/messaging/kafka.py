@@ -11,10 +11,10 @@ from kafka.errors import TopicAlreadyExistsError
 # 10 ms, 130 ms with 500 ms), so a busy consumer asks with a short wait; an idle one would then
 # ask a hundred times a second (0.06 of a core per client, the broker as much again), so the
 # consumer loop lengthens the wait once nothing has come for a while (set_fetch_wait).
-# A short session timeout keeps a group join to seconds; metadata refreshed every 3 s brings a
+# A short session timeout keeps a group join to seconds; metadata refreshed every 5 s brings a
 # topic created later into a pattern subscription.
 BUSY_FETCH_WAIT_MS = 10
-IDLE_FETCH_WAIT_MS = 500
+IDLE_FETCH_WAIT_MS = 1000
 CONSUMER_DEFAULTS = {
     "enable_auto_commit": False,
     "auto_offset_reset": "earliest",
@@ -22,7 +22,7 @@ CONSUMER_DEFAULTS = {
     "session_timeout_ms": 6000,
     "heartbeat_interval_ms": 1000,
     "max_poll_records": 500,
-    "metadata_max_age_ms": 3000,
+    "metadata_max_age_ms": 5000,
 }
 
 

@@ -62,7 +62,7 @@ class RelaySettings:
     partitions: int = 3
     batch: int = 500
     idle_poll_seconds: float = 0.005
-    check_every_seconds: float = 2.0
+    check_every_seconds: float = 5.0  # how soon a broker that forgot everything is noticed
 
 
 class Relay:

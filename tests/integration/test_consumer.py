@@ -208,7 +208,7 @@ def test_a_topic_created_after_the_consumer_started_is_consumed_within_seconds(
                 await asyncio.to_thread(publish, later, late)
                 started = time.monotonic()
                 # Before the fix it never was (the rebalance for the new topic stalled); a rejoin
-                # takes a metadata refresh (3 s), the check (5 s) and a join (3-6 s).
+                # takes a metadata refresh (5 s), the check (5 s) and a join (3-6 s).
                 async with asyncio.timeout(60):
                     while not await applied(pool, late):
                         await asyncio.sleep(0.1)
