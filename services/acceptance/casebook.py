@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from services.acceptance.domain import Acceptance
 from services.acceptance.roster import Roster
 from services.acceptance.vocabulary import GRADE_LABELS, LEVEL_LABELS, CommendationLevel, Grade
-from services.filing.vocabulary import DIRECTION_LABELS, Direction
+from shared.vocabulary import DIRECTION_LABELS, Direction
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 FONT = "STSong-Light"  # reportlab's built-in CID font: Chinese without font files

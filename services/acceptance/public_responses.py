@@ -9,8 +9,8 @@ from pydantic import Field
 
 from services.acceptance.responses import CommendationView, EvidenceLink, Labelled, Notice, OutcomeView
 from services.acceptance.vocabulary import FeedbackKind, Grade
-from services.filing.vocabulary import Direction
 from shared.views import Moment, View
+from shared.vocabulary import Direction
 
 
 class AnsweredObjection(View):

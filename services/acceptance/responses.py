@@ -6,8 +6,8 @@ from __future__ import annotations
 from pydantic import Field
 
 from services.acceptance.vocabulary import AcceptanceState, CommendationLevel, FeedbackKind, Grade
-from services.filing.vocabulary import Direction
 from shared.views import Actor, Day, Moment, Version, View, absent
+from shared.vocabulary import Direction
 
 
 class Person(View):

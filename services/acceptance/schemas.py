@@ -18,8 +18,8 @@ from services.acceptance.vocabulary import (
     FeedbackKind,
     Grade,
 )
-from services.filing.vocabulary import DIRECTION_LABELS, Direction
 from shared.api.bodies import SINGLE_LINE, ProgrammeDate, Strict
+from shared.vocabulary import DIRECTION_LABELS, Direction
 
 Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE), SINGLE_LINE]
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# The published language (shared.vocabulary), re-exported beside this service's own terms.
+from shared.vocabulary import GRADE_LABELS as GRADE_LABELS
+from shared.vocabulary import LEVEL_LABELS as LEVEL_LABELS
+from shared.vocabulary import CommendationLevel as CommendationLevel
+from shared.vocabulary import Grade as Grade
+
 
 class AcceptanceState(StrEnum):
     """Where a project stands on its way to and through 公开验收."""
@@ -28,18 +34,6 @@ STATE_LABELS = {
 }
 
 
-class Grade(StrEnum):
-    """验收等次: the thresholds on the mean weighted score are published in the rubric file."""
-
-    EXCELLENT = "excellent"
-    GOOD = "good"
-    PASS = "pass"
-    FAIL = "fail"
-
-
-GRADE_LABELS = {Grade.EXCELLENT: "优秀", Grade.GOOD: "良好", Grade.PASS: "合格", Grade.FAIL: "不合格"}
-
-
 class FeedbackKind(StrEnum):
     """Public feedback during the notice period: support, or an objection the branch must answer."""
 
@@ -48,18 +42,3 @@ class FeedbackKind(StrEnum):
 
 
 FEEDBACK_LABELS = {FeedbackKind.SUPPORT: "支持", FeedbackKind.OBJECTION: "异议"}
-
-
-class CommendationLevel(StrEnum):
-    """The level of the body that commended a project (表彰)."""
-
-    MUNICIPAL = "municipal"
-    PROVINCIAL = "provincial"
-    CENTRAL = "central"
-
-
-LEVEL_LABELS = {
-    CommendationLevel.MUNICIPAL: "市级",
-    CommendationLevel.PROVINCIAL: "省级",
-    CommendationLevel.CENTRAL: "中央级",
-}

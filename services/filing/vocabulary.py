@@ -4,22 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from shared.vocabulary import DIRECTION_LABELS, Direction
 
-class Direction(StrEnum):
-    """选题方向: the four directions a topic is posed under."""
-
-    PARTY_BUILDING = "party_building"
-    HIGH_QUALITY_DEVELOPMENT = "high_quality_development"
-    BUSINESS_ENVIRONMENT = "business_environment"
-    WORK_UPGRADE = "work_upgrade"
-
-
-DIRECTION_LABELS = {
-    Direction.PARTY_BUILDING: "加强党的自身建设",
-    Direction.HIGH_QUALITY_DEVELOPMENT: "推进高质量发展",
-    Direction.BUSINESS_ENVIRONMENT: "优化营商环境建设",
-    Direction.WORK_UPGRADE: "业务提档升级",
-}
+__all__ = ["DIRECTION_LABELS", "PROJECT_STATE_LABELS", "TOPIC_STATE_LABELS", "Direction", "ProjectState", "TopicState"]
 
 
 class TopicState(StrEnum):

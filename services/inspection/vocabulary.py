@@ -4,28 +4,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-
-class Colour(StrEnum):
-    """三色预警 (plus blue): the warning light of a project, computed, never set by hand."""
-
-    GREEN = "green"
-    BLUE = "blue"
-    YELLOW = "yellow"
-    RED = "red"
-
-
-COLOUR_LABELS = {Colour.GREEN: "绿", Colour.BLUE: "蓝", Colour.YELLOW: "黄", Colour.RED: "红"}
-
-
-class Rating(StrEnum):
-    """An inspector's rating of a milestone's progress."""
-
-    ON_TRACK = "on_track"
-    LAGGING = "lagging"
-    AT_RISK = "at_risk"
-
-
-RATING_LABELS = {Rating.ON_TRACK: "正常推进", Rating.LAGGING: "进度滞后", Rating.AT_RISK: "存在风险"}
+# The published language (shared.vocabulary), re-exported beside this service's own terms.
+from shared.vocabulary import COLOUR_LABELS as COLOUR_LABELS
+from shared.vocabulary import RATING_LABELS as RATING_LABELS
+from shared.vocabulary import Colour as Colour
+from shared.vocabulary import Rating as Rating
 
 
 class OrderState(StrEnum):

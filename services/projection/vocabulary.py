@@ -1,12 +1,19 @@
 """The terms the projection shows: stable codes with their Chinese labels.
 
-The codes are the ones filing, inspection and acceptance publish (the published language); no
-service imports another, so the labels the overviews need are kept here beside them.
+The codes filing, inspection and acceptance publish, and their labels, are the published
+language (shared.vocabulary); the projection's own states are kept here.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+# The published language (shared.vocabulary), re-exported beside this service's own terms.
+from shared.vocabulary import DIRECTION_LABELS as DIRECTION_LABELS
+from shared.vocabulary import GRADE_LABELS as GRADE_LABELS
+from shared.vocabulary import LEVEL_LABELS as LEVEL_LABELS
+from shared.vocabulary import RATING_LABELS as RATING_LABELS
+from shared.vocabulary import Grade as Grade
 
 
 class ProjectState(StrEnum):
@@ -41,25 +48,6 @@ STATE_LABELS: dict[str, str] = {
 PUBLISHED = (ProjectState.IN_NOTICE, ProjectState.NOTICE_CLOSED, ProjectState.GRADED)
 
 
-class Grade(StrEnum):
-    """验收等次."""
-
-    EXCELLENT = "excellent"
-    GOOD = "good"
-    PASS = "pass"
-    FAIL = "fail"
-
-
-GRADE_LABELS: dict[str, str] = {Grade.EXCELLENT: "优秀", Grade.GOOD: "良好", Grade.PASS: "合格", Grade.FAIL: "不合格"}
-
-LEVEL_LABELS = {"municipal": "市级", "provincial": "省级", "central": "中央级"}  # 表彰 levels
-RATING_LABELS = {"on_track": "正常推进", "lagging": "进度滞后", "at_risk": "存在风险"}  # 节点督查 ratings
-DIRECTION_LABELS = {
-    "party_building": "加强党的自身建设",
-    "high_quality_development": "推进高质量发展",
-    "business_environment": "优化营商环境建设",
-    "work_upgrade": "业务提档升级",
-}
 # The first colour of every supervision, with inspection's reason for it (its ladder's ON_TRACK).
 FIRST_COLOUR, FIRST_REASON = "green", "各节点正常推进 / every milestone on track"
 

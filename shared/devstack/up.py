@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.filing.registry_file import read_organisation
+from shared.devstack.registry_file import read_organisation
 from shared.auth import Principal, Role, TokenCodec
 from shared.devstack.broker import start_broker
 from shared.devstack.postgres import start_postgres

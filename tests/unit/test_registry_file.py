@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from services.filing.registry_file import parse_csv, parse_yaml, read_organisation
+from shared.devstack.registry_file import parse_csv, parse_yaml, read_organisation
 from shared.errors import InvalidInput
 
 CSV = """department_code,department_name,branch_code,branch_name,secretary_id,secretary_name,member_id,member_name
