@@ -7,15 +7,14 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import IntegrityError
 
 from shared.auth import Principal, Role
-from shared.clock import Clock, ManualClock, make_clock
+from shared.clock import Clock, ProgrammeClock, make_clock
 from shared.domain import VanguardAggregate
-from shared.errors import Forbidden, InvalidTransition, NotFound, NotServed, StaleVersion
+from shared.errors import Forbidden, NotFound, NotServed, StaleVersion
 from shared.observability import EVENTS_RECORDED
 from shared.saved import SavedAggregates
 
@@ -35,31 +34,20 @@ class VanguardApplication(Application[UUID]):
         super().__init__(env)
         self.departments = departments
         self.saved = SavedAggregates()
-        self.tz = ZoneInfo(timezone)
-        self.clock = make_clock(clock, self.recorder, clock_dsn) if isinstance(clock, str) else clock
+        made = make_clock(clock, self.recorder, clock_dsn) if isinstance(clock, str) else clock
+        self.programme = ProgrammeClock(made, timezone)
+        self.clock, self.tz = made, self.programme.tz
 
     def now(self) -> dt.datetime:
         """The programme's time, in its timezone (the manual clock's, in rehearsals)."""
-        return self.clock.now().astimezone(self.tz)
+        return self.programme.now()
 
     def today(self) -> dt.date:
         return self.now().date()
 
     def set_clock(self, who: Principal, now: dt.datetime) -> dt.datetime:
         """Move the manual clock (admin); the system clock cannot be moved."""
-        who.require_role(Role.ADMIN)
-        if not isinstance(self.clock, ManualClock):
-            raise InvalidTransition(
-                f"this instance runs on the {self.clock.kind} clock, which cannot be set; "
-                "start it with VANGUARD_CLOCK=manual to move time by hand"
-            )
-        self.clock.set(now if now.tzinfo else now.replace(tzinfo=self.tz))
-        return self.now()
-
-    @property
-    def clock_datastore(self) -> Any:
-        """The shared clock's own database connection pool, if it has one (attached to the server's loop)."""
-        return self.clock.datastore if isinstance(self.clock, ManualClock) and self.clock.own else None
+        return self.programme.set(who, now)
 
     def get(self, cls: type[A], aggregate_id: UUID) -> A:
         found = self.find(cls, aggregate_id)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import TYPE_CHECKING, Protocol
+from zoneinfo import ZoneInfo
 
-from shared.errors import InvalidInput
+from shared.auth import Principal, Role
+from shared.errors import InvalidInput, InvalidTransition
 
 if TYPE_CHECKING:
     from shared.persistence.asyncpg_store import AsyncpgDatastore
@@ -84,3 +86,31 @@ def make_clock(kind: str, recorder: object, dsn: str = "") -> Clock:
             raise InvalidInput("the manual clock needs the asyncpg event store")
         return ManualClock(datastore)
     raise InvalidInput(f"unknown clock '{kind}'; use system or manual")
+
+
+class ProgrammeClock:
+    """The clock with the programme's timezone: what a service tells and moves (GET/POST /clock)."""
+
+    def __init__(self, clock: Clock, timezone: str = "Asia/Shanghai") -> None:
+        self.clock = clock
+        self.tz = ZoneInfo(timezone)
+
+    def now(self) -> dt.datetime:
+        """The programme's time, in its timezone (the manual clock's, in rehearsals)."""
+        return self.clock.now().astimezone(self.tz)
+
+    def set(self, who: Principal, now: dt.datetime) -> dt.datetime:
+        """Move the manual clock (admin); the system clock cannot be moved."""
+        who.require_role(Role.ADMIN)
+        if not isinstance(self.clock, ManualClock):
+            raise InvalidTransition(
+                f"this instance runs on the {self.clock.kind} clock, which cannot be set; "
+                "start it with VANGUARD_CLOCK=manual to move time by hand"
+            )
+        self.clock.set(now if now.tzinfo else now.replace(tzinfo=self.tz))
+        return self.now()
+
+    @property
+    def datastore(self) -> AsyncpgDatastore | None:
+        """The shared clock's own connection pool, if it has one (to attach to the server's loop)."""
+        return self.clock.datastore if isinstance(self.clock, ManualClock) and self.clock.own else None

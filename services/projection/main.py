@@ -17,6 +17,7 @@ from services.projection.handlers import handler
 from services.projection.public import router as public_router
 from services.projection.upgrade import upgrade
 from shared.api import create_service_app
+from shared.clock import ProgrammeClock, make_clock
 from shared.contracts import topic_pattern
 from shared.messaging.consumer import ConsumerSettings, consume
 from shared.messaging.inbox import Inbox
@@ -66,6 +67,10 @@ def create_app(settings: ProjectionSettings | None = None) -> FastAPI:
         description="Read models: project overviews and audit trails",
     )
     app.state.timezone = ZoneInfo(settings.timezone)
+    # The projection keeps no event store: with VANGUARD_CLOCK=manual it reads the shared clock's
+    # database (VANGUARD_CLOCK_DSN), and tells the system's time without one.
+    kind = settings.clock if settings.clock_dsn else "system"
+    app.state.programme_clock = ProgrammeClock(make_clock(kind, None, settings.clock_dsn), settings.timezone)
     app.include_router(router)
     app.include_router(public_router)
     return app

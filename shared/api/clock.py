@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from shared.api.bodies import ProgrammeTime, Strict
 from shared.api.deps import CurrentPrincipal
 from shared.api.routes import service_router
+from shared.clock import ProgrammeClock
 from shared.errors import NotFound
 
 router = service_router()  # sync routes in bridge greenlets: a manual clock is read from its database
@@ -32,16 +33,24 @@ class ClockView(BaseModel):
     today: dt.date
 
 
-def _application(request: Request) -> Any:
-    for application in request.app.state.applications:
-        if hasattr(application, "set_clock"):
-            return application
-    raise NotFound("this service keeps no programme clock; ask filing, tasking, inspection or acceptance")
+def programme_clock(app: Any) -> ProgrammeClock | None:
+    """The service's programme clock: its application's, or one of its own (the projection's)."""
+    own = getattr(app.state, "programme_clock", None)
+    if own is not None:
+        return own
+    return next((a.programme for a in app.state.applications if hasattr(a, "programme")), None)
 
 
-def _view(application: Any) -> ClockView:
-    now = application.now()
-    return ClockView(clock=application.clock.kind, timezone=str(application.tz), now=now, today=now.date())
+def _application(request: Request) -> ProgrammeClock:
+    found = programme_clock(request.app)
+    if found is None:
+        raise NotFound("this service keeps no programme clock; ask filing, tasking, inspection or acceptance")
+    return found
+
+
+def _view(clock: ProgrammeClock) -> ClockView:
+    now = clock.now()
+    return ClockView(clock=clock.clock.kind, timezone=str(clock.tz), now=now, today=now.date())
 
 
 @router.get("/clock", tags=["clock"])
@@ -53,6 +62,6 @@ def get_clock(request: Request) -> ClockView:
 @router.post("/admin/clock", tags=["clock"])
 def set_clock(body: SetClock, request: Request, who: CurrentPrincipal) -> ClockView:
     """Move the manual clock (admin); 409 when the service runs on the system clock."""
-    application = _application(request)
-    application.set_clock(who, body.now)
-    return _view(application)
+    clock = _application(request)
+    clock.set(who, body.now)
+    return _view(clock)

@@ -13,6 +13,7 @@ from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 from pydantic import Field
 
+from shared.api.clock import programme_clock
 from shared.api.clock import router as clock_router
 from shared.api.deps import SECURITY_SCHEMES
 from shared.api.documented import document_problems
@@ -45,7 +46,8 @@ def _registry() -> CollectorRegistry:
 
 def _datastores(app: FastAPI) -> list[Any]:
     found = [getattr(getattr(a, "factory", None), "datastore", None) for a in app.state.applications]
-    found += [getattr(a, "clock_datastore", None) for a in app.state.applications]  # a shared manual clock's
+    clock = programme_clock(app)
+    found.append(clock.datastore if clock is not None else None)  # a shared manual clock's
     return [d for d in found if hasattr(d, "attach")]
 
 

@@ -17,10 +17,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from shared.devstack.registry_file import read_organisation
 from shared.auth import Principal, Role, TokenCodec
 from shared.devstack.broker import start_broker
 from shared.devstack.postgres import start_postgres
+from shared.devstack.registry_file import read_organisation
 from shared.devstack.stack import Stack
 
 console = Console()

@@ -9,6 +9,8 @@ from fastapi.testclient import TestClient
 
 from services.filing.config import FilingSettings
 from services.filing.main import create_app as create_filing
+from services.projection.config import ProjectionSettings
+from services.projection.main import create_app as create_projection
 from services.tasking.config import TaskingSettings
 from services.tasking.main import create_app as create_tasking
 from shared.auth import Role
@@ -65,3 +67,20 @@ def test_a_service_on_the_system_clock_says_how_to_move_time(new_database: Calla
         assert client.get("/clock").json()["clock"] == "system"
     assert answer.status_code == 409, answer.text
     assert "start it with VANGUARD_CLOCK=manual" in answer.json()["detail"]
+
+
+def test_the_projection_tells_the_same_programme_time(
+    new_database: Callable[[str], str], services: tuple[TestClient, TestClient], kafka_bootstrap: str
+) -> None:
+    filing, _ = services
+    moved = filing.post("/admin/clock", json={"now": "2026-08-08T08:00:00"}, headers=headers(Role.ADMIN)).json()
+    clock_dsn = filing.app.state.filing.clock.datastore.dsn  # type: ignore[attr-defined]
+    settings = ProjectionSettings(
+        database_dsn=new_database("projection"),
+        jwt_secret=SECRET,
+        kafka_bootstrap=kafka_bootstrap,
+        clock="manual",
+        clock_dsn=clock_dsn,
+    )
+    with TestClient(create_projection(settings)) as projection:
+        assert projection.get("/clock").json() == moved
