@@ -1,7 +1,8 @@
 """The programme's published vocabulary: codes several services share, with their Chinese labels.
 
 No service imports another; what they must agree on lives here (directions, grades, commendation
-levels, warning colours, inspection ratings). A service's own vocabulary module re-exports these
+levels, warning colours, inspection ratings, and the states of projects and acceptances, which the
+projection shows). A service's own vocabulary module re-exports these
 beside the terms only it uses.
 """
 
@@ -75,3 +76,45 @@ class Rating(StrEnum):
 
 
 RATING_LABELS = {Rating.ON_TRACK: "正常推进", Rating.LAGGING: "进度滞后", Rating.AT_RISK: "存在风险"}
+
+
+class ProjectState(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    APPROVED = "approved"
+    CHANGE_REQUESTED = "change_requested"
+    WITHDRAWN = "withdrawn"
+
+
+PROJECT_STATE_LABELS = {
+    ProjectState.DRAFT: "草稿",
+    ProjectState.SUBMITTED: "待审核",
+    ProjectState.RETURNED: "已退回修改",
+    ProjectState.APPROVED: "已立项备案",
+    ProjectState.CHANGE_REQUESTED: "节点变更待审批",
+    ProjectState.WITHDRAWN: "已撤回",
+}
+
+
+class AcceptanceState(StrEnum):
+    """Where a project stands on its way to and through 公开验收."""
+
+    FILED = "filed"
+    APPROVED = "approved"
+    APPLIED = "applied"
+    IN_NOTICE = "in_notice"
+    NOTICE_CLOSED = "notice_closed"
+    GRADED = "graded"
+    WITHDRAWN = "withdrawn"
+
+
+ACCEPTANCE_STATE_LABELS = {
+    AcceptanceState.FILED: "立项审核中",
+    AcceptanceState.APPROVED: "实施中",
+    AcceptanceState.APPLIED: "已申请验收",
+    AcceptanceState.IN_NOTICE: "公示中",
+    AcceptanceState.NOTICE_CLOSED: "公示结束·待评定",
+    AcceptanceState.GRADED: "已评定",
+    AcceptanceState.WITHDRAWN: "项目已撤回",
+}

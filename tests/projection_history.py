@@ -29,10 +29,12 @@ from services.inspection.domain import Supervision
 from services.projection.config import ProjectionSettings
 from services.projection.handlers import handler
 from services.projection.main import create_app
+from services.projection.schema import READ_MODELS
 from services.projection.upgrade import upgrade
+from shared.auth import Role
 from shared.contracts import Envelope, event_id
 from shared.messaging.inbox import Inbox
-from tests.support import SECRET
+from tests.support import SECRET, headers
 
 TZ = ZoneInfo("Asia/Shanghai")
 TITLE = "环保管家进企业"
@@ -268,3 +270,23 @@ def projection_api(dsn: str, kafka_bootstrap: str) -> Iterator[TestClient]:
     )
     with TestClient(create_app(settings)) as client:
         yield client
+
+
+async def read_models(dsn: str) -> dict[str, list[tuple[object, ...]]]:
+    """Every read model's rows in a stable order, without the columns local to one database."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        out = {}
+        for table, (order, local) in READ_MODELS.items():
+            rows = await conn.fetch(f"SELECT * FROM {table} ORDER BY {order}")
+            out[table] = [tuple(v for k, v in r.items() if k not in local) for r in rows]
+        return out
+    finally:
+        await conn.close()
+
+
+def overview(api: TestClient, project_id: str) -> dict[str, Any]:
+    """A project's overview, read as an auditor."""
+    response = api.get(f"/projects/{project_id}", headers=headers(Role.AUDITOR))
+    assert response.status_code == 200, response.text
+    return response.json()

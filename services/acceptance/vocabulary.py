@@ -5,33 +5,14 @@ from __future__ import annotations
 from enum import StrEnum
 
 # The published language (shared.vocabulary), re-exported beside this service's own terms.
+from shared.vocabulary import ACCEPTANCE_STATE_LABELS
 from shared.vocabulary import GRADE_LABELS as GRADE_LABELS
 from shared.vocabulary import LEVEL_LABELS as LEVEL_LABELS
+from shared.vocabulary import AcceptanceState as AcceptanceState
 from shared.vocabulary import CommendationLevel as CommendationLevel
 from shared.vocabulary import Grade as Grade
 
-
-class AcceptanceState(StrEnum):
-    """Where a project stands on its way to and through 公开验收."""
-
-    FILED = "filed"
-    APPROVED = "approved"
-    APPLIED = "applied"
-    IN_NOTICE = "in_notice"
-    NOTICE_CLOSED = "notice_closed"
-    GRADED = "graded"
-    WITHDRAWN = "withdrawn"
-
-
-STATE_LABELS = {
-    AcceptanceState.FILED: "立项审核中",
-    AcceptanceState.APPROVED: "实施中",
-    AcceptanceState.APPLIED: "已申请验收",
-    AcceptanceState.IN_NOTICE: "公示中",
-    AcceptanceState.NOTICE_CLOSED: "公示结束·待评定",
-    AcceptanceState.GRADED: "已评定",
-    AcceptanceState.WITHDRAWN: "项目已撤回",
-}
+STATE_LABELS = ACCEPTANCE_STATE_LABELS  # this service's name for them
 
 
 class FeedbackKind(StrEnum):

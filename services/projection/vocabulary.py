@@ -9,11 +9,13 @@ from __future__ import annotations
 from enum import StrEnum
 
 # The published language (shared.vocabulary), re-exported beside this service's own terms.
+from shared.vocabulary import ACCEPTANCE_STATE_LABELS, PROJECT_STATE_LABELS, AcceptanceState
 from shared.vocabulary import DIRECTION_LABELS as DIRECTION_LABELS
 from shared.vocabulary import GRADE_LABELS as GRADE_LABELS
 from shared.vocabulary import LEVEL_LABELS as LEVEL_LABELS
 from shared.vocabulary import RATING_LABELS as RATING_LABELS
 from shared.vocabulary import Grade as Grade
+from shared.vocabulary import ProjectState as FilingState
 
 
 class ProjectState(StrEnum):
@@ -32,17 +34,13 @@ class ProjectState(StrEnum):
     GRADED = "graded"
 
 
+# Filing's labels, then acceptance's for its stages (the published language's own words).
+_FILING = {state.value for state in FilingState}
 STATE_LABELS: dict[str, str] = {
-    ProjectState.DRAFT: "草稿",
-    ProjectState.SUBMITTED: "待审核",
-    ProjectState.RETURNED: "已退回修改",
-    ProjectState.APPROVED: "已立项备案",
-    ProjectState.CHANGE_REQUESTED: "节点变更待审批",
-    ProjectState.WITHDRAWN: "已撤回",
-    ProjectState.APPLIED: "已申请验收",
-    ProjectState.IN_NOTICE: "公示中",
-    ProjectState.NOTICE_CLOSED: "公示结束·待评定",
-    ProjectState.GRADED: "已评定",
+    state: PROJECT_STATE_LABELS[FilingState(state)]
+    if state in _FILING
+    else ACCEPTANCE_STATE_LABELS[AcceptanceState(state)]
+    for state in ProjectState
 }
 # Stages whose public notice (公示) has been published: the project's record is public from then on.
 PUBLISHED = (ProjectState.IN_NOTICE, ProjectState.NOTICE_CLOSED, ProjectState.GRADED)

@@ -10,10 +10,10 @@ import asyncpg
 import httpx
 import pytest
 
-from services.projection.schema import READ_MODELS
 from shared.auth import Role
 from shared.devstack.broker import EmbeddedBroker
 from shared.devstack.stack import Stack
+from tests.projection_history import read_models
 from tests.support import eventually, headers
 
 pytestmark = pytest.mark.e2e
@@ -59,18 +59,6 @@ def _drive(url: str, on_progress: Callable[[int], None]) -> list[str]:
 
     with ThreadPoolExecutor(8) as pool:
         return list(pool.map(lifecycle, range(TOPICS)))
-
-
-async def _read_models(dsn: str) -> dict[str, list[tuple[object, ...]]]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        out = {}
-        for table, (order, local) in READ_MODELS.items():
-            rows = await conn.fetch(f"SELECT * FROM {table} ORDER BY {order}")
-            out[table] = [tuple(v for k, v in r.items() if k not in local) for r in rows]
-        return out
-    finally:
-        await conn.close()
 
 
 async def _check_exactly_once_in_order(dsn: str, topic_ids: list[str]) -> None:
@@ -139,7 +127,7 @@ def test_killing_the_relay_and_the_projection_mid_stream_loses_and_doubles_nothi
     rebuilt = stack.projection(instance="rebuilt").start()
     rebuilt_dsn = rebuilt.env["VANGUARD_DATABASE_DSN"]
     eventually(lambda: _count(rebuilt_dsn)() == 4 * TOPICS, timeout=300, what="the rebuilt projection")
-    assert asyncio.run(_read_models(rebuilt_dsn)) == asyncio.run(_read_models(dsn))
+    assert asyncio.run(read_models(rebuilt_dsn)) == asyncio.run(read_models(dsn))
 
 
 def test_a_broker_that_loses_its_log_is_refilled_from_the_event_store_without_duplicate_effects(

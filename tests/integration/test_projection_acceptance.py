@@ -14,10 +14,19 @@ import asyncpg
 import pytest
 from fastapi.testclient import TestClient
 
-from services.projection.schema import READ_MODELS
 from services.projection.upgrade import upgrade
 from shared.auth import Role
-from tests.projection_history import PANEL, History, excellent_project, feed, interleaved, on, projection_api
+from tests.projection_history import (
+    PANEL,
+    History,
+    excellent_project,
+    feed,
+    interleaved,
+    on,
+    overview,
+    projection_api,
+    read_models,
+)
 from tests.support import headers
 
 pytestmark = pytest.mark.integration
@@ -34,12 +43,6 @@ def dsn(new_database: Callable[[str], str]) -> str:
 def api(dsn: str, kafka_bootstrap: str) -> Iterator[TestClient]:
     with projection_api(dsn, kafka_bootstrap) as client:
         yield client
-
-
-def overview(api: TestClient, project_id: str) -> dict[str, Any]:
-    response = api.get(f"/projects/{project_id}", headers=AUDITOR)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def instant(value: str) -> dt.datetime:
@@ -163,7 +166,7 @@ def test_a_projection_rebuilt_from_history_in_another_order_has_the_same_rows(
     feed(live, [e for h in projects for e in h.all()], batch=1)
     arrivals = [interleaved(h.acceptance, h.inspection, h.tasking, h.filing) for h in projects]
     feed(rebuilt, interleaved(*arrivals), batch=5)
-    first, second = asyncio.run(_read_models(live)), asyncio.run(_read_models(rebuilt))
+    first, second = asyncio.run(read_models(live)), asyncio.run(read_models(rebuilt))
     assert first == second
     # The comparison covers the acceptance's columns, and they hold what the history says.
     row = asyncio.run(_project_row(rebuilt, projects[0].project_id))
@@ -177,11 +180,11 @@ def test_an_existing_projection_gains_what_its_acceptance_events_say_on_upgrade(
     h = excellent_project()
     dsn = new_database("upgraded")
     feed(dsn, h.all())
-    expected = asyncio.run(_read_models(dsn))
+    expected = asyncio.run(read_models(dsn))
     asyncio.run(_as_before_the_acceptance_handlers(dsn))
-    assert asyncio.run(_read_models(dsn)) != expected
+    assert asyncio.run(read_models(dsn)) != expected
     asyncio.run(_upgrade(dsn))
-    assert asyncio.run(_read_models(dsn)) == expected
+    assert asyncio.run(read_models(dsn)) == expected
 
 
 def test_replaying_the_audit_trail_over_an_up_to_date_projection_changes_nothing(
@@ -190,10 +193,10 @@ def test_replaying_the_audit_trail_over_an_up_to_date_projection_changes_nothing
     h = excellent_project()
     dsn = new_database("replayed")
     feed(dsn, h.all())
-    expected = asyncio.run(_read_models(dsn))
+    expected = asyncio.run(read_models(dsn))
     asyncio.run(_forget_upgrades(dsn))
     asyncio.run(_upgrade(dsn))  # every acceptance and colour event handled a second time
-    assert asyncio.run(_read_models(dsn)) == expected
+    assert asyncio.run(read_models(dsn)) == expected
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -203,18 +206,6 @@ async def _forget_upgrades(dsn: str) -> None:
     conn = await asyncpg.connect(dsn)
     try:
         await conn.execute("DELETE FROM projection_upgrades")
-    finally:
-        await conn.close()
-
-
-async def _read_models(dsn: str) -> dict[str, list[tuple[object, ...]]]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        out = {}
-        for table, (order, local) in READ_MODELS.items():
-            rows = await conn.fetch(f"SELECT * FROM {table} ORDER BY {order}")
-            out[table] = [tuple(v for k, v in r.items() if k not in local) for r in rows]
-        return out
     finally:
         await conn.close()
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,6 +21,7 @@ from tests.projection_history import (
     excellent_project,
     feed,
     on,
+    overview,
     projection_api,
     published,
 )
@@ -42,12 +42,6 @@ def dsn(new_database: Callable[[str], str]) -> str:
 def api(dsn: str, kafka_bootstrap: str) -> Iterator[TestClient]:
     with projection_api(dsn, kafka_bootstrap) as client:
         yield client
-
-
-def overview(api: TestClient, project_id: str) -> dict[str, Any]:
-    response = api.get(f"/projects/{project_id}", headers=AUDITOR)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def test_the_colour_history_starts_with_the_first_green_of_the_supervisions_opening(api: TestClient, dsn: str) -> None:
