@@ -36,7 +36,7 @@ class FilingApplication(VanguardApplication):
         topic_id = derived_id("topic", department, request_id) if request_id else None
         # No look-up first: a retried request collides on the derived id and create() answers it.
         topic = Topic.pose(
-            department, year, direction, title, description, who.as_actor(), request_id, topic_id or uuid4()
+            department, year, direction, title, description, who.as_actor(), request_id, topic_id or uuid4(), self.now()
         )
         return self.create(Topic, topic)
 
@@ -122,7 +122,7 @@ class FilingApplication(VanguardApplication):
             expected_version,
             request_id,
             secretary(who),
-            lambda p: p.submit(who.as_actor(), request_id),
+            lambda p: p.submit(who.as_actor(), request_id, self.now()),
         )
 
     def withdraw_project(
@@ -164,7 +164,7 @@ class FilingApplication(VanguardApplication):
             expected_version,
             request_id,
             committee(who),
-            lambda p: p.return_for_revision(reasons, who.as_actor(), request_id),
+            lambda p: p.return_for_revision(reasons, who.as_actor(), request_id, self.now()),
         )
 
     def approve_project(
@@ -176,7 +176,7 @@ class FilingApplication(VanguardApplication):
             expected_version,
             request_id,
             committee(who),
-            lambda p: p.approve(who.as_actor(), request_id),
+            lambda p: p.approve(who.as_actor(), request_id, self.now()),
         )
 
     # -- the organisation registry --------------------------------------------------------------

@@ -30,6 +30,12 @@ def _year(year: int) -> int:
     return year
 
 
+def _at(at: dt.datetime | None) -> str | None:
+    """The programme time a committee or secretary acted, as the event carries it (assessment
+    deadlines are judged on it; older events without it fall back to when they were recorded)."""
+    return at.isoformat() if at is not None else None
+
+
 def _direction(direction: str) -> str:
     try:
         return Direction(direction).value
@@ -85,6 +91,7 @@ class Topic(VanguardAggregate):
         description: str,
         actor: dict[str, str],
         request_id: str | None,
+        at: str | None = None,
     ) -> None:
         self.department = department
         self.branch = None
@@ -106,6 +113,7 @@ class Topic(VanguardAggregate):
         actor: dict[str, str],
         request_id: str | None,
         topic_id: UUID,
+        at: dt.datetime | None = None,
     ) -> Topic:
         return cls._create(
             cls.Posed,
@@ -117,6 +125,7 @@ class Topic(VanguardAggregate):
             description=_text(description, "description", required=False),
             actor=actor,
             request_id=request_id,
+            at=_at(at),
         )
 
     def revise(
@@ -253,16 +262,18 @@ class Project(VanguardAggregate):
         self.issued_milestone_ids |= {m["id"] for m in changes.get("milestones", [])}
         self._remember(request_id)
 
-    def submit(self, actor: dict[str, str], request_id: str | None) -> None:
+    def submit(self, actor: dict[str, str], request_id: str | None, at: dt.datetime | None = None) -> None:
         require(self.state in _EDITABLE, f"only a draft or returned project can be submitted; this one is {self.state}")
-        self._submitted(actor=actor, request_id=request_id)
+        self._submitted(actor=actor, request_id=request_id, at=_at(at))
 
     @event("Submitted")
-    def _submitted(self, actor: dict[str, str], request_id: str | None) -> None:
+    def _submitted(self, actor: dict[str, str], request_id: str | None, at: str | None = None) -> None:
         self.state = ProjectState.SUBMITTED.value
         self._remember(request_id)
 
-    def return_for_revision(self, reasons: list[str], actor: dict[str, str], request_id: str | None) -> None:
+    def return_for_revision(
+        self, reasons: list[str], actor: dict[str, str], request_id: str | None, at: dt.datetime | None = None
+    ) -> None:
         """The committee returns a submitted project, or a proposed milestone change, with reasons."""
         reasons = _reasons(reasons)
         if self.state == ProjectState.CHANGE_REQUESTED:
@@ -271,15 +282,17 @@ class Project(VanguardAggregate):
         require(
             self.state == ProjectState.SUBMITTED, f"only a submitted project can be returned; this one is {self.state}"
         )
-        self._returned(reasons=reasons, actor=actor, request_id=request_id)
+        self._returned(reasons=reasons, actor=actor, request_id=request_id, at=_at(at))
 
     @event("Returned")
-    def _returned(self, reasons: list[str], actor: dict[str, str], request_id: str | None) -> None:
+    def _returned(
+        self, reasons: list[str], actor: dict[str, str], request_id: str | None, at: str | None = None
+    ) -> None:
         self.state = ProjectState.RETURNED.value
         self.return_reasons = reasons
         self._remember(request_id)
 
-    def approve(self, actor: dict[str, str], request_id: str | None) -> None:
+    def approve(self, actor: dict[str, str], request_id: str | None, at: dt.datetime | None = None) -> None:
         """The committee approves a submitted project (立项备案) or a proposed milestone change."""
         if self.state == ProjectState.CHANGE_REQUESTED:
             self._change_approved(milestones=self.proposed_milestones, actor=actor, request_id=request_id)
@@ -289,7 +302,12 @@ class Project(VanguardAggregate):
         )
         record_no = f"{self.department}-{self.year}-{str(self.id)[:8]}"
         self._approved(
-            record_no=record_no, title=self.title, milestones=self.milestones, actor=actor, request_id=request_id
+            record_no=record_no,
+            title=self.title,
+            milestones=self.milestones,
+            actor=actor,
+            request_id=request_id,
+            at=_at(at),
         )
 
     @event("Approved")
@@ -300,6 +318,7 @@ class Project(VanguardAggregate):
         milestones: list[dict[str, Any]],
         actor: dict[str, str],
         request_id: str | None,
+        at: str | None = None,
     ) -> None:
         self.state = ProjectState.APPROVED.value
         self.record_no = record_no

@@ -152,6 +152,22 @@ CREATE TABLE IF NOT EXISTS projection_upgrades (
     name text PRIMARY KEY,
     applied_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- The organisation registry (filing's Department events): which branches the programme expects a
+-- project from (覆盖率, 未立项支部); read by the statistics and the assessment.
+CREATE TABLE IF NOT EXISTS departments (
+    code text PRIMARY KEY,
+    name text NOT NULL
+);
+CREATE TABLE IF NOT EXISTS branches (
+    department text NOT NULL,
+    branch text NOT NULL,
+    name text NOT NULL,
+    secretary_id text,
+    secretary_name text,
+    registered_at timestamptz NOT NULL,
+    PRIMARY KEY (department, branch)
+);
 """
 
 # Tables whose rows must be equal after a rebuild from history: the order to compare by, and
@@ -165,4 +181,6 @@ READ_MODELS = {
     "colour_history": ("project_id, at, event_id", ()),
     "inspections": ("project_id, inspection_id", ()),
     "rectifications": ("project_id, order_id", ()),
+    "departments": ("code", ()),
+    "branches": ("department, branch", ()),
 }

@@ -15,6 +15,7 @@ class Role(StrEnum):
     INSPECTOR = "inspector"
     PANELIST = "panelist"
     AUDITOR = "auditor"
+    ORGANISER = "organiser"
     ADMIN = "admin"
 
 
@@ -25,11 +26,12 @@ ROLE_LABELS: dict[Role, str] = {
     Role.INSPECTOR: "机关工委督查员",
     Role.PANELIST: "验收评审组成员",
     Role.AUDITOR: "审计员",
+    Role.ORGANISER: "组织部(考核评价)",
     Role.ADMIN: "系统管理员",
 }
 
 
-CROSS_DEPARTMENT_READERS = frozenset({Role.AUDITOR, Role.INSPECTOR, Role.PANELIST, Role.ADMIN})
+CROSS_DEPARTMENT_READERS = frozenset({Role.AUDITOR, Role.INSPECTOR, Role.PANELIST, Role.ORGANISER, Role.ADMIN})
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ def line_of(text: str, fragment: str) -> int:
 def test_the_2026_scheme_loads_with_its_chinese_labels_points_and_thresholds() -> None:
     scheme = load(FILE)
     assert scheme.version == "2026-v1"
-    assert scheme.branch.base == Decimal(100)
+    assert scheme.branch.base == Decimal(0)
     assert scheme.branch.line("not_filed").label == "未立项"
     warning = scheme.branch.line("warning")
     assert (warning.points_for("yellow"), warning.points_for("red"), warning.points_for("green")) == (-1, -2, 0)
@@ -54,7 +54,7 @@ def test_the_2026_scheme_loads_with_its_chinese_labels_points_and_thresholds() -
     assert scheme.branch.line("project_approved").deadline_in(2026) == dt.date(2026, 3, 31)
     assert scheme.secretary.line("revision_on_time").within_days == 10
     assert scheme.department.line("accepted_share").grades == ("excellent", "good", "pass")
-    assert [(band.stars, band.min) for band in scheme.stars] == [(5, 140), (4, 125), (3, 110), (2, 95), (1, None)]
+    assert [(band.stars, band.min) for band in scheme.stars] == [(5, 45), (4, 32), (3, 10), (2, 2), (1, None)]
     assert (scheme.ties, scheme.max_add, scheme.max_deduct) == ("competition", 5, 10)
     with pytest.raises(dataclasses.FrozenInstanceError):
         scheme.version = "other"  # type: ignore[misc]
@@ -75,11 +75,11 @@ def test_the_hash_is_stable_ignores_comments_and_layout_and_changes_with_content
 def test_a_known_version_with_different_content_is_refused_naming_the_file_and_version(tmp_path: Path) -> None:
     registry = SchemeRegistry()
     registry.load_folder()
-    path = write(tmp_path, edited("points: -20", "points: -15"))
+    path = write(tmp_path, edited("max_deduct: 10", "max_deduct: 15"))
     with pytest.raises(SchemeError) as refused:
         registry.load(path)
     assert str(path) in str(refused.value) and "version 2026-v1" in str(refused.value)
-    assert registry.get("2026-v1").branch.line("not_filed").points == -20
+    assert registry.get("2026-v1").max_deduct == 10
 
 
 def test_a_version_recorded_with_published_scores_is_checked_against_the_file() -> None:
@@ -122,7 +122,7 @@ def test_a_malformed_point_is_refused_naming_the_file_key_and_line(tmp_path: Pat
         ("      within_days: 10", "      within_days: 0", "secretary.lines[1].within_days", "whole number ≥ 1"),
         ('deadline: "02-28"', 'deadline: "02-30"', "department.lines[3].deadline", "month-day"),
         ("points_by: {on_track: 1,", "points_by: {on_time: 1,", "branch.lines[5].points_by.on_time", "unknown key"),
-        ("{stars: 4, min: 125}", "{stars: 4, min: 150}", "stars", "must fall strictly"),
+        ("{stars: 4, min: 32}", "{stars: 4, min: 50}", "stars", "must fall strictly"),
         ("ties: competition", "ties: olympic", "ranking.ties", "competition or dense"),
         ("  max_deduct: 10", "  max_deduct: -1", "adjustments.max_deduct", "≥ 0"),
         ("grades: [excellent, good, pass]", "grades: [excellent, great]", "department.lines[2].grades", "a list of"),
@@ -139,7 +139,7 @@ def test_a_malformed_file_is_refused_naming_the_key(tmp_path: Path, old: str, ne
 def test_a_file_named_after_another_version_and_broken_yaml_are_refused(tmp_path: Path) -> None:
     with pytest.raises(SchemeError, match=r"2026-v2\.yaml: version: the file 2026-v2\.yaml declares version 2026-v1"):
         load(write(tmp_path, TEXT, "2026-v2.yaml"))
-    broken = edited("base: 100", "base: [100")
+    broken = edited("base: 0\n  lines:\n    - code: project_approved", "base: [0\n  lines:\n    - code: project_approved")
     with pytest.raises(SchemeError, match=r"2026-v1\.yaml, line \d+: not valid YAML"):
         load(write(tmp_path, broken))
     with pytest.raises(SchemeError, match="in-memory, line 1: version: missing"):

@@ -119,8 +119,8 @@ def points(score: Score) -> dict[str, Decimal]:
 def test_a_branch_without_a_project_is_flagged_unfiled_and_scores_no_project_line() -> None:
     score = score_branch(SCHEME, UNFILED)
     assert score.flags == (NOT_FILED,)
-    assert points(score) == {"not_filed": Decimal(-20)}
-    assert score.total == Decimal(80)
+    assert points(score) == {}
+    assert score.total == Decimal(0)
     assert score.line("inspection_rated").count == 0 and score.line("inspection_rated").event_ids == ()
     assert [line.code for line in score.lines] == [line.code for line in SCHEME.branch.lines]
     assert (score.scheme_version, score.scheme_hash) == ("2026-v1", SCHEME.content_hash)
@@ -138,7 +138,7 @@ def test_a_branch_with_red_time_and_a_late_rectification_loses_points_for_each()
         "rectification_overdue": -2,
         "acceptance_grade": 6,
     }
-    assert score.total == Decimal(103) and score.flags == ()
+    assert score.total == Decimal(3) and score.flags == ()
     assert score.line("warning").event_ids == ("e6", "e7") and score.line("warning").count == 2
     assert score.line("rectification_overdue").event_ids == ("e9", "e10")
     assert score.line("project_approved").event_ids == () and score.line("project_approved_late").event_ids == ("e1",)
@@ -157,7 +157,7 @@ def test_an_excellent_branch_with_a_provincial_commendation_and_a_brand_earns_fi
         "commendation": 10,
         "brand": 5,
     }
-    assert score.total == Decimal("152.5")
+    assert score.total == Decimal("52.5")
     assert score.line("objection_answered").event_ids == ("e28", "e29")
     assert score.line("commendation").label.startswith("获得表彰") and score.line("commendation").event_ids == ("e31",)
     assert score.line("brand").event_ids == ("e32",)
@@ -182,7 +182,7 @@ def test_approved_adjustments_show_as_their_own_lines_within_the_schemes_room() 
         Adjustment(Decimal(-4), "违纪扣分", ("j3",)),
     )
     score = score_branch(SCHEME, dataclasses.replace(RED, adjustments=adjustments))
-    assert score.total == Decimal(102)
+    assert score.total == Decimal(2)
     assert [(line.label, line.points, line.event_ids) for line in score.lines[-2:]] == [
         ("加减分:抗洪抢险特殊贡献", 3, ("j1", "j2")),
         ("加减分:违纪扣分", -4, ("j3",)),
@@ -201,8 +201,8 @@ def test_a_secretary_scores_their_branch_plus_their_own_timeliness() -> None:
         rectifications=RED.rectifications,  # answered 20 August, deadline 15 August: -1
     )
     score = score_secretary(SCHEME, facts, branch)
-    assert points(score) == {"branch_result": 103, "revision_late": -2, "rectification_answered_late": -1}
-    assert score.total == Decimal(100)
+    assert points(score) == {"branch_result": 3, "revision_late": -2, "rectification_answered_late": -1}
+    assert score.total == Decimal(0)
     assert score.line("branch_result").event_ids == branch.event_ids
     assert "e7" in score.line("branch_result").event_ids
     assert score.line("revision_late").event_ids == ("e40", "e41")
@@ -223,14 +223,14 @@ def test_a_department_scores_its_branches_mean_shares_and_committee_timeliness()
     )
     score = score_department(SCHEME, facts, branches)
     assert points(score) == {
-        "branch_mean": Decimal("111.83"),  # (152.5 + 103 + 80) / 3
+        "branch_mean": Decimal("18.50"),  # (52.5 + 3 + 0) / 3
         "approved_share": Decimal("6.67"),  # 2 of 3
         "accepted_share": Decimal("6.67"),  # 优秀 and 合格
         "topics_posed_on_time": 3,
         "review_on_time": Decimal("0.5"),
         "review_late": -1,
     }
-    assert score.total == Decimal("127.67")
+    assert score.total == Decimal("34.34")
     assert score.line("approved_share").event_ids == ("e20", "e1")
     assert score.line("accepted_share").event_ids == ("e27", "e11")
     assert score.line("topics_posed_on_time").event_ids == ("e50",)
@@ -246,11 +246,11 @@ def test_a_committee_that_posed_no_topic_by_the_deadline_is_late() -> None:
 def test_ranks_share_a_place_on_a_tie_by_the_schemes_rule_within_city_and_department() -> None:
     scores = [score_branch(SCHEME, b) for b in (UNFILED, ZWB_2, EXCELLENT, RED, ZWB_1)]
     assert [(s.subject_id, s.total) for s in scores] == [
-        ("fgw-b3", 80),
-        ("zwb-b2", 103),
-        ("fgw-b1", Decimal("152.5")),
-        ("fgw-b2", 103),
-        ("zwb-b1", 112),
+        ("fgw-b3", 0),
+        ("zwb-b2", 3),
+        ("fgw-b1", Decimal("52.5")),
+        ("fgw-b2", 3),
+        ("zwb-b1", 12),
     ]
     assert [(r.subject_id, r.city, r.in_department) for r in rank(SCHEME, scores)] == [
         ("fgw-b1", 1, 1),
@@ -325,7 +325,7 @@ def test_a_branch_total_is_its_base_plus_its_lines_and_every_event_behind_a_poin
     for line in score.lines:
         assert line.count or (line.points == 0 and line.event_ids == ())
     if project is None:
-        assert points(score) == {"not_filed": Decimal(-20)} and score.flags == (NOT_FILED,)
+        assert points(score) == {} and score.flags == (NOT_FILED,)
     else:
         assert score.line("not_filed").count == 0
         assert score.line("milestone_on_time").count + score.line("milestone_late").count <= len(milestones)
