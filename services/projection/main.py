@@ -6,17 +6,24 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import asyncpg
 from fastapi import FastAPI
 
 from services.projection.api import router
+from services.projection.assessment.scheme import SCHEMES_DIR, SchemeError, SchemeRegistry
+from services.projection.assessment_api import router as assessment_router
+from services.projection.assessment_app import AssessmentApplication
 from services.projection.config import ProjectionSettings
 from services.projection.handlers import handler
 from services.projection.public import router as public_router
+from services.projection.scoring import LiveScores
+from services.projection.statistics_api import router as statistics_router
 from services.projection.upgrade import upgrade
 from shared.api import create_service_app
+from shared.api.routes import run_sync
 from shared.clock import ProgrammeClock, make_clock
 from shared.contracts import topic_pattern
 from shared.messaging.consumer import ConsumerSettings, consume
@@ -36,6 +43,7 @@ def create_app(settings: ProjectionSettings | None = None) -> FastAPI:
             await Inbox.create_schema(conn)
             await upgrade(conn)
         app.state.pool = pool
+        await run_sync(assessment.adopt, registry.schemes.values())
         stopping = asyncio.Event()
         services = tuple(s.strip() for s in settings.consume_services.split(",") if s.strip())
         consumer = asyncio.create_task(
@@ -71,9 +79,29 @@ def create_app(settings: ProjectionSettings | None = None) -> FastAPI:
     # database (VANGUARD_CLOCK_DSN), and tells the system's time without one.
     kind = settings.clock if settings.clock_dsn else "system"
     app.state.programme_clock = ProgrammeClock(make_clock(kind, None, settings.clock_dsn), settings.timezone)
+    registry, assessment = _assessment(settings, app.state.programme_clock)
+    app.state.assessment = assessment
+    app.state.applications.append(assessment)
+    app.state.live_scores = LiveScores(registry, settings.assessment_scheme, app.state.timezone)
     app.include_router(router)
+    app.include_router(assessment_router)
     app.include_router(public_router)
+    app.include_router(statistics_router)
     return app
+
+
+def _assessment(settings: ProjectionSettings, clock: ProgrammeClock) -> tuple[SchemeRegistry, AssessmentApplication]:
+    """The scheme files, checked (a malformed one stops the start, naming its line), and the event
+    store of publications and 加减分, which checks them against the versions it already knows."""
+    registry = SchemeRegistry()
+    registry.load_folder(Path(settings.assessment_schemes) if settings.assessment_schemes else SCHEMES_DIR)
+    if settings.assessment_scheme not in registry.schemes:
+        raise SchemeError(
+            f"VANGUARD_ASSESSMENT_SCHEME is {settings.assessment_scheme}, which is none of the scheme files: "
+            f"{', '.join(registry.schemes) or 'none'}"
+        )
+    store = AssessmentApplication(settings.store_env(), clock=clock.clock, timezone=settings.timezone)
+    return registry, store
 
 
 def _crash_on_failure(task: asyncio.Task[None]) -> None:

@@ -44,11 +44,18 @@ def _project(record: asyncpg.Record) -> dict[str, Any]:
     return row
 
 
-async def projects(conn: asyncpg.Connection, **criteria: Any) -> list[dict[str, Any]]:
-    wanted = {k: v for k, v in criteria.items() if v is not None}
-    where = " AND ".join(f"{k} = ${i}" for i, k in enumerate(wanted, start=1)) or "TRUE"
-    rows = await conn.fetch(f"SELECT * FROM projects WHERE {where} ORDER BY created_at, id", *wanted.values())
-    return [_project(r) for r in rows]
+async def projects(
+    conn: asyncpg.Connection, scope: dict[str, str | None], *, limit: int, offset: int, **criteria: Any
+) -> tuple[int, list[dict[str, Any]]]:
+    """How many projects match, and a page of them in the order they were drafted: every condition of
+    `scope` (column = value; a None matches nothing) and every criterion given (not None)."""
+    conditions = [*scope.items(), *((k, v) for k, v in criteria.items() if v is not None)]
+    where = " AND ".join(f"{k} = ${i}" for i, (k, _) in enumerate(conditions, start=1)) or "TRUE"
+    args = [v for _, v in conditions]
+    total = await conn.fetchval(f"SELECT count(*) FROM projects WHERE {where}", *args)
+    page = f"ORDER BY created_at, id LIMIT ${len(args) + 1} OFFSET ${len(args) + 2}"
+    rows = await conn.fetch(f"SELECT * FROM projects WHERE {where} {page}", *args, limit, offset)
+    return total, [_project(r) for r in rows]
 
 
 async def project(conn: asyncpg.Connection, project_id: str) -> dict[str, Any] | None:

@@ -15,7 +15,7 @@ import logging
 
 import asyncpg
 
-from services.projection import acceptance_handlers, inspection_handlers
+from services.projection import acceptance_handlers, inspection_handlers, roster_handlers
 from services.projection.schema import SCHEMA
 from shared.contracts import Envelope
 from shared.messaging.inbox import Handler, NotReady, dispatch
@@ -30,6 +30,7 @@ REPLAYS: dict[str, dict[str, Handler]] = {
         **inspection_handlers.REPLAYED,
         **acceptance_handlers.HANDLERS,
     },
+    "2027-01 the roster (departments and branches) from the registry's events": roster_handlers.HANDLERS,
 }
 
 
