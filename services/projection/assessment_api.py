@@ -13,7 +13,7 @@ from services.projection import assessment_reads as reads
 from services.projection import assessment_responses as r
 from services.projection import assessment_schemas as s
 from services.projection.assessment.export import ExportRow, ExportSheet, filename, to_csv, to_xlsx
-from services.projection.assessment.period import SUBJECT_LABELS, PeriodScores, as_data
+from services.projection.assessment.period import SUBJECT_LABELS, PeriodScores, as_data, points
 from services.projection.assessment.scheme import Scheme
 from services.projection.assessment_access import Scope, require_everything, require_organiser, scope
 from services.projection.assessment_app import AssessmentApplication
@@ -394,7 +394,7 @@ async def what_if(
                 "what_if_total": other["total"],
                 "what_if_stars": other["stars"],
                 "what_if_rank": other["city_rank"],
-                "difference": str(Decimal(other["total"]) - Decimal(row["total"])),
+                "difference": points(Decimal(other["total"]) - Decimal(row["total"])),
             }
         )
     return {

@@ -264,3 +264,147 @@ def test_schemes_are_listed_with_their_hashes(api: TestClient) -> None:
     assert v1["content_hash"] == listed[0]["content_hash"] and len(v1["content_hash"]) == 64
     warning = next(line for line in v1["branch"]["lines"] if line["code"] == "warning")
     assert warning["points_by"] == {"red": "-2", "yellow": "-1"}
+
+
+def post(api: TestClient, path: str, body: dict[str, Any], who: dict[str, str]):
+    return api.post(f"/assessment/periods/2026/{path}", json=body, headers={**who, "Idempotency-Key": uuid.uuid4().hex})
+
+
+def branch_totals(page: dict[str, Any]) -> dict[str, Decimal]:
+    return {r["subject_id"]: Decimal(r["total"]) for r in page["items"]}
+
+
+def test_adjustments_need_a_second_organiser_and_stay_within_the_schemes_limits(api: TestClient) -> None:
+    bad = post(
+        api, "adjustments", {"subject_type": "branch", "subject_id": "fgw-b9", "points": 2, "reason": "x"}, ORG_A
+    )
+    assert bad.status_code == 404
+    body = {
+        "subject_type": "branch",
+        "subject_id": "fgw-b2",
+        "points": 2,
+        "reason": "防汛抢险表现突出",
+        "evidence": ["市委办〔2026〕3号"],
+    }
+    assert post(api, "adjustments", body, AUDITOR).status_code == 403
+    proposed = post(api, "adjustments", body, ORG_A)
+    assert proposed.status_code == 201, proposed.text
+    adjustment = proposed.json()
+    assert adjustment["state"] == "pending" and adjustment["points"] == "2.00"
+    assert branch_totals(scores(api, "branch"))["fgw-b2"] == 4  # not yet counted
+    too_much = post(api, "adjustments", {**body, "points": 4}, ORG_B)  # 2 pending + 4 > max_add 5
+    assert too_much.status_code == 422 and "at most 5" in too_much.json()["detail"]
+    for junk in (0, "NaN", "Infinity", 1.234, 5000, -1e300):
+        assert post(api, "adjustments", {**body, "points": junk}, ORG_B).status_code == 422, junk
+    huge = '{"subject_type": "branch", "subject_id": "fgw-b2", "points": 1e400, "reason": "x"}'
+    raw = {**ORG_B, "Content-Type": "application/json"}
+    assert api.post("/assessment/periods/2026/adjustments", content=huge, headers=raw).status_code == 422
+    assert post(api, "adjustments", {**body, "reason": "有\x00控制符"}, ORG_B).status_code == 422
+    own = post(api, f"adjustments/{adjustment['adjustment_id']}/approve", {}, ORG_A)
+    assert own.status_code == 409 and "second organiser" in own.json()["detail"]
+    approved = post(api, f"adjustments/{adjustment['adjustment_id']}/approve", {}, ORG_B)
+    assert approved.status_code == 200 and approved.json()["state"] == "approved"
+    assert approved.json()["decided_by"]["id"] == "org-b"
+    assert post(api, f"adjustments/{adjustment['adjustment_id']}/approve", {}, ORG_B).status_code == 409
+    assert branch_totals(scores(api, "branch"))["fgw-b2"] == 6
+    explained = api.get("/assessment/periods/2026/scores/branch/fgw-b2", headers=AUDITOR).json()
+    line = explained["lines"][-1]
+    assert (line["code"], line["label"], line["points"]) == ("adjustment", "加减分:防汛抢险表现突出", "2.00")
+    assert [a["adjustment_id"] for a in explained["adjustments"]] == [adjustment["adjustment_id"]]
+    rejected = post(api, "adjustments", {**body, "points": -1, "reason": "材料不实"}, ORG_A).json()
+    assert (
+        post(api, f"adjustments/{rejected['adjustment_id']}/reject", {"reason": "证据不足"}, ORG_B).json()["state"]
+        == "rejected"
+    )
+    listed = api.get("/assessment/periods/2026/adjustments", headers=AUDITOR).json()
+    assert [a["state"] for a in listed] == ["approved", "rejected"]
+
+
+def test_publication_freezes_corrections_keep_both_replay_and_what_if_change_nothing(
+    api: TestClient,
+    city: tuple[City, dict[str, Any]],
+    new_database: Callable[[str], str],
+    store_dsn: str,
+    kafka_bootstrap: str,
+) -> None:
+    first = post(api, "publications", {}, ORG_A)
+    assert first.status_code == 201, first.text
+    assert (first.json()["number"], first.json()["scheme_version"]) == (1, "2026-v1")
+    frozen = scores(api, "branch", path="publications/1")
+    assert frozen["provisional"] is False and branch_totals(frozen)["zwb-b1"] == 11
+
+    c, projects = city
+    before = len(c.envelopes)
+    c.commended(projects["z1"], "municipal", "2026-11-30")  # after the publication: +5 live only
+    feed(api.dsn, c.envelopes[before:])  # type: ignore[attr-defined]
+    assert branch_totals(scores(api, "branch"))["zwb-b1"] == 16
+    assert branch_totals(scores(api, "branch", path="publications/1"))["zwb-b1"] == 11
+
+    again = post(api, "publications", {}, ORG_A)
+    assert again.status_code == 409 and "reason" in again.json()["detail"]
+    corrected = post(api, "publications", {"reason": "补录市级表彰"}, ORG_B)
+    assert corrected.status_code == 201 and corrected.json()["number"] == 2
+    listed = api.get("/assessment/periods/2026/publications", headers=AUDITOR).json()
+    assert [(p["number"], p["reason"]) for p in listed] == [(1, None), (2, "补录市级表彰")]
+    assert branch_totals(scores(api, "branch", path="publications/2"))["zwb-b1"] == 16
+    assert branch_totals(scores(api, "branch", path="publications/1"))["zwb-b1"] == 11
+
+    # A member reads their branch's published result, and nothing else.
+    member = bearer(Role.MEMBER, "fgw", "fgw-b1", "m-001")
+    assert [r["subject_id"] for r in scores(api, "branch", member, path="publications/1")["items"]] == ["fgw-b1"]
+
+    # What-if under 2026-v2 (yellow −2, red −4, provincial +12) beside publication 2; nothing changes.
+    trial = api.get("/assessment/periods/2026/what-if", params={"scheme": "2026-v2"}, headers=AUDITOR).json()
+    assert (trial["baseline"], trial["baseline_scheme"], trial["what_if_scheme"]) == (
+        "publication 2",
+        "2026-v1",
+        "2026-v2",
+    )
+    rows = {r["subject_id"]: r for r in trial["items"]}
+    assert (rows["fgw-b1"]["baseline_total"], rows["fgw-b1"]["what_if_total"]) == ("48.50", "49.50")  # −1 +2
+    assert (rows["fgw-b2"]["what_if_total"], rows["fgw-b2"]["difference"]) == ("3.00", "-3.00")  # 6 − 1 − 2 more
+    assert api.get("/assessment/periods/2026/what-if", params={"scheme": "2026-v9"}, headers=AUDITOR).status_code == 404
+    published = scores(api, "branch", path="publications/1")
+    assert branch_totals(published) == {k: v for k, v in branch_totals(frozen).items()}
+    assert published["scheme_version"] == "2026-v1"
+
+    # A full replay: a new projection rebuilt from every event, on the same event store of publications.
+    replayed_dsn = new_database("projection_replayed")
+    feed(replayed_dsn, c.envelopes)
+    with _api(replayed_dsn, store_dsn, kafka_bootstrap) as replayed:
+        assert branch_totals(scores(replayed, "branch", path="publications/1")) == branch_totals(frozen)
+        assert branch_totals(scores(replayed, "branch")) == branch_totals(scores(api, "branch"))
+        explained = replayed.get("/assessment/periods/2026/publications/1/branch/fgw-b2", headers=AUDITOR).json()
+        assert explained["total"] == "6.00" and explained["publication"] == 1
+        assert (
+            next(line for line in explained["lines"] if line["code"] == "warning")["events"][0]["service"]
+            == "inspection"
+        )
+
+
+def test_exports_one_row_per_subject_with_chinese_headers(api: TestClient) -> None:
+    response = api.get("/assessment/periods/2026/export.xlsx", params={"publication": 1}, headers=AUDITOR)
+    assert response.status_code == 200, response.text
+    assert "attachment" in response.headers["content-disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    header = rows[0]
+    assert header[:8] == ("编号", "名称", "所属部门", "总分", "星级", "全市排名", "部门内排名", "标记")
+    assert "预警亮灯(每次,黄灯扣1分、红灯扣2分)" in header and header[-1] == "加减分"
+    assert [(r[0], r[3], r[4], r[5]) for r in rows[1:]] == [
+        ("fgw-b1", 48.5, 5, 1),
+        ("zwb-b1", 11, 3, 2),
+        ("zwb-b2", 10, 3, 3),
+        ("fgw-b2", 6, 2, 4),
+        ("fgw-b3", 0, 1, 5),
+        ("zwb-b3", 0, 1, 5),
+    ]
+    warning = header.index("预警亮灯(每次,黄灯扣1分、红灯扣2分)")
+    assert rows[4][warning] == -3 and rows[4][-1] == 2
+    committee = bearer(Role.COMMITTEE, "zwb", subject="c-zwb")
+    text = api.get("/assessment/periods/2026/export.csv", params={"subject_type": "department"}, headers=committee)
+    assert text.status_code == 200 and text.content.startswith(b"\xef\xbb\xbf")
+    parsed = list(csv.reader(io.StringIO(text.content.decode("utf-8-sig"))))
+    assert parsed[0][:4] == ["编号", "名称", "所属部门", "总分"] and [r[0] for r in parsed[1:]] == ["zwb"]
+    member = bearer(Role.MEMBER, "fgw", "fgw-b1", "m-001")
+    assert api.get("/assessment/periods/2026/export.csv", headers=member).status_code == 403

@@ -139,7 +139,8 @@ def test_a_malformed_file_is_refused_naming_the_key(tmp_path: Path, old: str, ne
 def test_a_file_named_after_another_version_and_broken_yaml_are_refused(tmp_path: Path) -> None:
     with pytest.raises(SchemeError, match=r"2026-v2\.yaml: version: the file 2026-v2\.yaml declares version 2026-v1"):
         load(write(tmp_path, TEXT, "2026-v2.yaml"))
-    broken = edited("base: 0\n  lines:\n    - code: project_approved", "base: [0\n  lines:\n    - code: project_approved")
+    first = "base: 0\n  lines:\n    - code: project_approved"
+    broken = edited(first, first.replace("base: 0", "base: [0"))
     with pytest.raises(SchemeError, match=r"2026-v1\.yaml, line \d+: not valid YAML"):
         load(write(tmp_path, broken))
     with pytest.raises(SchemeError, match="in-memory, line 1: version: missing"):

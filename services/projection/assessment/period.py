@@ -9,11 +9,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from services.projection.assessment.fold import Event, PeriodFacts
 from services.projection.assessment.scheme import Scheme
-from services.projection.assessment.score import Score, rank, score_branch, score_department, score_secretary, stars
+from services.projection.assessment.score import (
+    Score,
+    rank,
+    score_branch,
+    score_department,
+    score_secretary,
+    stars,
+    two_places,
+)
 
 SUBJECT_TYPES = ("branch", "secretary", "department")
 SUBJECT_LABELS = {"branch": "党支部", "secretary": "支部书记", "department": "部门(机关党组织)"}
@@ -86,6 +95,11 @@ def score_period(scheme: Scheme, facts: PeriodFacts, as_of: dt.date | None = Non
     )
 
 
+def points(value: Decimal) -> str:
+    """Points as served and frozen: exact, with two decimals ("48.50", "-3.00")."""
+    return str(two_places(value))
+
+
 # Lines made of other subjects' scores cite those subjects, not again every event behind them.
 DERIVED = {"branch_result": "branch", "branch_mean": "branch"}
 
@@ -102,8 +116,8 @@ def result_data(kind: str, result: Result, members: Mapping[str, list[str]] | No
         "department": s.department,
         "branch": result.branch if kind == "secretary" else (s.subject_id if kind == "branch" else None),
         "period": s.period,
-        "base": str(s.base),
-        "total": str(s.total),
+        "base": points(s.base),
+        "total": points(s.total),
         "stars": result.stars,
         "city_rank": result.city_rank,
         "department_rank": result.department_rank,
@@ -115,7 +129,7 @@ def result_data(kind: str, result: Result, members: Mapping[str, list[str]] | No
                 "code": line.code,
                 "label": line.label,
                 "count": line.count,
-                "points": str(line.points),
+                "points": points(line.points),
                 "event_ids": [] if line.code in DERIVED else list(line.event_ids),
                 "subjects": [{"subject_type": DERIVED[line.code], "subject_id": c} for c in cited]
                 if line.code in DERIVED
