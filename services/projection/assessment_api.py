@@ -501,7 +501,7 @@ async def reject_adjustment(
 
 # -- exports ---------------------------------------------------------------------------------------
 _MEDIA = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
@@ -510,7 +510,12 @@ _MEDIA = {
     "/assessment/periods/{period}/export.{extension}",
     tags=TAGS,
     response_class=Response,
-    responses={200: {"content": {media: {} for media in _MEDIA.values()}, "description": "the file"}},
+    responses={
+        200: {
+            "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in _MEDIA.values()},
+            "description": "the file: CSV (UTF-8 with a BOM) or XLSX",
+        }
+    },
 )
 async def export(
     period: YearInPath,

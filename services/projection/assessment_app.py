@@ -5,7 +5,7 @@ bridge greenlets (shared.api.routes.run_sync)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 from uuid import uuid4
@@ -73,18 +73,23 @@ class AssessmentApplication(VanguardApplication):
             if a["state"] == "approved"
         ]
 
-    def _on_book(self, who: Principal, period: int, request_id: str | None, act: Any) -> tuple[PeriodBook, Any]:
+    def _on_book(
+        self, who: Principal, period: int, request_id: str | None, command: str, act: Callable[[PeriodBook], Any]
+    ) -> tuple[PeriodBook, str]:
+        """Load (or open) the period's book, act, save with what the act made; a retried request
+        answers what it made the first time. A lost race for the book is tried again."""
         who.require_role(Role.ORGANISER)
         for _ in range(ATTEMPTS):
             book = self.book(period) or PeriodBook.open(period, who.as_actor())
-            if book.answered(request_id):
-                return book, None
-            result = act(book)
+            done = book.answer(request_id, command)
+            if done is not None:
+                return book, done
+            made = act(book)
             try:
-                self.record(book, *(result[1] if isinstance(result, tuple) else ()))
+                self.record(book, *made)
             except IntegrityError:
                 continue
-            return book, result
+            return book, ""
         raise StaleVersion(f"the book of {period} changed while this was recorded; try again")
 
     def propose(
@@ -101,7 +106,7 @@ class AssessmentApplication(VanguardApplication):
     ) -> dict[str, Any]:
         adjustment_id = str(derived_id("adjustment", str(period), request_id) if request_id else uuid4())
 
-        def act(book: PeriodBook) -> None:
+        def act(book: PeriodBook) -> tuple[()]:
             book.propose(
                 adjustment_id,
                 subject_type,
@@ -114,9 +119,10 @@ class AssessmentApplication(VanguardApplication):
                 request_id,
                 self.now(),
             )
+            return ()
 
-        book, _ = self._on_book(who, period, request_id, act)
-        return book.adjustments[adjustment_id]
+        book, done = self._on_book(who, period, request_id, "propose", act)
+        return book.adjustments[done or adjustment_id]
 
     def decide(
         self,
@@ -128,14 +134,15 @@ class AssessmentApplication(VanguardApplication):
         room: tuple[Decimal, Decimal],
         request_id: str | None,
     ) -> dict[str, Any]:
-        def act(book: PeriodBook) -> None:
+        def act(book: PeriodBook) -> tuple[()]:
             if approve:
                 book.approve(adjustment_id, room, who.as_actor(), request_id, self.now())
             else:
                 book.reject(adjustment_id, reason, who.as_actor(), request_id, self.now())
+            return ()
 
-        book, _ = self._on_book(who, period, request_id, act)
-        return book.adjustments[adjustment_id]
+        book, done = self._on_book(who, period, request_id, "approved" if approve else "rejected", act)
+        return book.adjustments[done or adjustment_id]
 
     # -- publication ------------------------------------------------------------------------------
     def publish(
@@ -150,7 +157,7 @@ class AssessmentApplication(VanguardApplication):
     ) -> dict[str, Any]:
         """Freeze the period's scores: the book lists the publication, its own aggregate keeps them."""
 
-        def act(book: PeriodBook) -> tuple[int, tuple[Publication]]:
+        def act(book: PeriodBook) -> tuple[Publication]:
             counts = {kind: len(rows) for kind, rows in scores.items()}
             number = book.publish(
                 scheme.version, scheme.content_hash, as_of, counts, reason, who.as_actor(), request_id, self.now()
@@ -158,10 +165,10 @@ class AssessmentApplication(VanguardApplication):
             frozen = Publication.record_scores(
                 period, number, scheme.version, scheme.content_hash, dict(scores), who.as_actor()
             )
-            return number, (frozen,)
+            return (frozen,)
 
-        book, _ = self._on_book(who, period, request_id, act)
-        return book.publications[-1]
+        book, done = self._on_book(who, period, request_id, "publish", act)
+        return book.publications[int(done) - 1] if done else book.publications[-1]
 
     def publication(self, period: int, number: int) -> Publication | None:
         return self.find(Publication, publication_id(period, number))

@@ -101,7 +101,6 @@ class AdjustmentView(View):
     decided_by: dict[str, Any] | None
     decided_at: Moment | None
     decision_reason: str | None
-    event_ids: list[str]
 
 
 class ScoreView(View):

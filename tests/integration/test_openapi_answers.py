@@ -293,4 +293,42 @@ def test_projection_answers_as_its_document_says(new_database: Callable[[str], s
         assert p.get(f"/public/projects/{pid}.html").status_code == 200
         assert ok(p.get("/clock"))["clock"] == "system"  # no shared clock database given: the system's
         ok(p.get("/health"))
+        for path in ("/statistics", "/statistics/monthly", "/statistics/coverage"):
+            ok(p.get(path, params={"year": 2026}, headers=auditor()))
+        assessment_answers(p)
     every_operation_answered(p, ("post", "/admin/clock"))  # the system clock cannot be moved: a 409
+
+
+def assessment_answers(p: Contract) -> None:
+    """考核评价: every operation once, in an order that lets the next succeed."""
+
+    def org_a() -> dict[str, str]:
+        return as_(Role.ORGANISER, "org-a")
+
+    def org_b() -> dict[str, str]:
+        return as_(Role.ORGANISER, "org-b")
+
+    ok(p.get("/assessment/schemes", headers=auditor()))
+    ok(p.get("/assessment/schemes/2026-v1", headers=auditor()))
+    assert [x["period"] for x in ok(p.get("/assessment/periods", headers=auditor()))] == [2026]
+    ok(p.get("/assessment/periods/2026/scores", headers=auditor()))
+    ok(p.get("/assessment/periods/2026/scores/branch/fgw-b1", headers=auditor()))
+    body = {"subject_type": "branch", "subject_id": "fgw-b1", "points": 1, "reason": "专项工作表现突出"}
+    first = ok(p.post("/assessment/periods/2026/adjustments", json=body, headers=org_a()), 201)
+    ok(p.post(f"/assessment/periods/2026/adjustments/{first['adjustment_id']}/approve", json={}, headers=org_b()))
+    second = ok(p.post("/assessment/periods/2026/adjustments", json=body, headers=org_a()), 201)
+    ok(
+        p.post(
+            f"/assessment/periods/2026/adjustments/{second['adjustment_id']}/reject",
+            json={"reason": "重复"},
+            headers=org_b(),
+        )
+    )
+    ok(p.get("/assessment/periods/2026/adjustments", headers=auditor()))
+    ok(p.post("/assessment/periods/2026/publications", json={}, headers=org_a()), 201)
+    ok(p.get("/assessment/periods/2026/publications", headers=auditor()))
+    ok(p.get("/assessment/periods/2026/publications/1", headers=auditor()))
+    ok(p.get("/assessment/periods/2026/publications/1/branch/fgw-b1", headers=auditor()))
+    ok(p.get("/assessment/periods/2026/what-if", params={"scheme": "2026-v2"}, headers=auditor()))
+    for extension in ("csv", "xlsx"):
+        assert p.get(f"/assessment/periods/2026/export.{extension}", headers=auditor()).status_code == 200

@@ -59,7 +59,21 @@ class PeriodBook(VanguardAggregate):
         self.period = period
         self.adjustments: dict[str, dict[str, Any]] = {}
         self.publications: list[dict[str, Any]] = []
-        self._remember(request_id)
+        self.answers: dict[str, tuple[str, str]] = {}  # request id → (command, what it made or decided)
+
+    def answer(self, request_id: str | None, command: str) -> str | None:
+        """What a retried request made before, or None for a new request; a key already used for
+        another command is refused (a client must send a new key per command)."""
+        if not request_id or request_id not in self.answers:
+            return None
+        done, ref = self.answers[request_id]
+        check(done == command, f"Idempotency-Key {request_id} was used for another command ({done}); send a new key")
+        return ref
+
+    def _answered(self, request_id: str | None, command: str, ref: str) -> None:
+        if request_id:
+            self.answers[request_id] = (command, ref)
+            self._remember(request_id)
 
     @classmethod
     def open(cls, period: int, actor: dict[str, str]) -> PeriodBook:
@@ -151,9 +165,8 @@ class PeriodBook(VanguardAggregate):
             "decided_by": None,
             "decided_at": None,
             "decision_reason": None,
-            "event_ids": [],
         }
-        self._remember(request_id)
+        self._answered(request_id, "propose", adjustment_id)
 
     def _pending(self, adjustment_id: str) -> dict[str, Any]:
         found = self.adjustments.get(adjustment_id)
@@ -203,7 +216,7 @@ class PeriodBook(VanguardAggregate):
     ) -> None:
         found = self.adjustments[adjustment_id]
         found.update(state=state, decided_by=dict(actor), decided_at=at, decision_reason=reason)
-        self._remember(request_id)
+        self._answered(request_id, state, adjustment_id)
 
     # -- publication ------------------------------------------------------------------------------
     def publish(
@@ -265,7 +278,7 @@ class PeriodBook(VanguardAggregate):
                 "by": dict(actor),
             }
         )
-        self._remember(request_id)
+        self._answered(request_id, "publish", str(number))
 
 
 class Publication(VanguardAggregate):
