@@ -345,6 +345,7 @@ class Supervision(VanguardAggregate):
                 deadline=deadline.isoformat(),
                 actor=actor,
                 request_id=request_id,
+                at=now.isoformat(),
             )
         self._recolour(now, actor, request_id)
         return inspection_id, order_id
@@ -388,6 +389,7 @@ class Supervision(VanguardAggregate):
         deadline: str,
         actor: dict[str, str],
         request_id: str | None,
+        at: str | None = None,  # the programme time it was ordered (older events: when recorded)
     ) -> None:
         self.rectifications[order_id] = {
             "order_id": order_id,

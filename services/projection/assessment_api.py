@@ -51,8 +51,9 @@ async def _period_known(conn: asyncpg.Connection, period: int) -> None:
         raise NotFound(f"no assessment period {period}: periods with topics or projects: {listed}", known=known)
 
 
-def _today(request: Request) -> dt.date:
-    return request.app.state.programme_clock.now().date()
+async def _today(request: Request) -> dt.date:
+    """The programme's date; a manual clock is read from its database, in a bridge greenlet."""
+    return (await run_sync(request.app.state.programme_clock.now)).date()
 
 
 async def _live(
@@ -62,7 +63,7 @@ async def _live(
     adjustments = await run_sync(store.approved, period)
     async with pool.acquire() as conn:
         await _period_known(conn, period)
-        return await live.scores(conn, period, scheme, adjustments, book.version if book else 0, _today(request))
+        return await live.scores(conn, period, scheme, adjustments, book.version if book else 0, await _today(request))
 
 
 def _page(rows: list[dict[str, Any]], limit: int, offset: int) -> list[dict[str, Any]]:

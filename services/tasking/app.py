@@ -185,7 +185,8 @@ class TaskingApplication(VanguardApplication):
     ) -> TaskBoard:
         def act(board: TaskBoard) -> None:
             tasks = [self.get(Task, UUID(t)) for t in board.tasks_of(milestone_id)]
-            board.declare_met(milestone_id, deliverable, met_on, tasks, who.as_actor(), request_id, self.today())
+            now = self.now()
+            board.declare_met(milestone_id, deliverable, met_on, tasks, who.as_actor(), request_id, now.date(), now)
 
         self._board(project_id)  # a project without a board: "not approved", not a bare 404
         return self.update(TaskBoard, board_id(str(project_id)), expected_version, request_id, secretary(who), act)

@@ -177,10 +177,12 @@ class TaskBoard(VanguardAggregate):
         actor: dict[str, str],
         request_id: str | None,
         today: dt.date | None = None,
+        at: dt.datetime | None = None,
     ) -> None:
         """The secretary declares a milestone met with its deliverable; all its tasks must be done.
 
-        `today` is the programme's date: a milestone is not met on a day still to come."""
+        `today` is the programme's date: a milestone is not met on a day still to come; `at` the
+        programme time it is declared."""
         self.require_open()
         met = _date(met_on, "met_on")
         check(
@@ -201,6 +203,7 @@ class TaskBoard(VanguardAggregate):
             met_on=met,
             actor=actor,
             request_id=request_id,
+            at=at.isoformat() if at is not None else None,
         )
 
     @event("MilestoneMet")
@@ -212,6 +215,7 @@ class TaskBoard(VanguardAggregate):
         met_on: str,
         actor: dict[str, str],
         request_id: str | None,
+        at: str | None = None,  # the programme time it was declared (older events: when recorded)
     ) -> None:
         self.met[milestone_id] = {"deliverable": deliverable, "met_on": met_on}
         self._remember(request_id)

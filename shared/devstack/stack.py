@@ -55,7 +55,13 @@ class Stack:
         return process
 
     def filing(
-        self, instance: str, departments: str, port: int | None = None, workers: int = 1, database: str | None = None
+        self,
+        instance: str,
+        departments: str,
+        port: int | None = None,
+        workers: int = 1,
+        database: str | None = None,
+        **settings: object,
     ) -> tuple[ServiceProcess, ServiceProcess]:
         """A filing instance (its API and its relay), with a database of its own."""
         dsn = self.database(database or f"{self.database_prefix}filing_{instance}")
@@ -67,6 +73,7 @@ class Stack:
             port=port,
             workers=workers,
             relay_metrics_port=free_port(),
+            **settings,
         )
         self._create_topic("filing", instance)
         api = self._process(f"filing-{instance}", "services.filing", env, port)
@@ -74,10 +81,16 @@ class Stack:
         return api, relay
 
     def tasking(
-        self, instance: str, departments: str, port: int | None = None, workers: int = 1, database: str | None = None
+        self,
+        instance: str,
+        departments: str,
+        port: int | None = None,
+        workers: int = 1,
+        database: str | None = None,
+        **settings: object,
     ) -> tuple[ServiceProcess, ServiceProcess, ServiceProcess]:
         """A tasking instance: its API, its relay and its consumer of filing's events."""
-        return self._domain_service("tasking", instance, departments, port, workers, database)
+        return self._domain_service("tasking", instance, departments, port, workers, database, **settings)
 
     def inspection(
         self,
@@ -131,7 +144,12 @@ class Stack:
         )
 
     def projection(
-        self, instance: str = "main", port: int | None = None, group_id: str | None = None, database: str | None = None
+        self,
+        instance: str = "main",
+        port: int | None = None,
+        group_id: str | None = None,
+        database: str | None = None,
+        **settings: object,
     ) -> ServiceProcess:
         dsn = self.database(database or f"{self.database_prefix}projection_{instance}")
         port = port or free_port()
@@ -140,6 +158,7 @@ class Stack:
             database_dsn=dsn,
             port=port,
             group_id=group_id or f"{self.topic_prefix}.projection.{instance}",
+            **settings,
         )
         return self._process(f"projection-{instance}", "services.projection", env, port)
 

@@ -6,12 +6,12 @@ branches two, about 60 none), about 50 events a project, written with tests/asse
 `City`, and starts its own durable PostgreSQL (fsync on, so commits cost what they cost).
 
 1. Handling: the year is fed through the projection's real handler and inbox (batches of 50, one
-   transaction each, as its consumer applies them) into fresh databases, with the schema as
-   shipped and with the one thing the assessment adds to handling taken out (the index on
-   audit_trail(applied_seq) its watermark is read from). Scores themselves are computed on read,
-   so that index is all that live scoring adds to an event's handling. Fed alternately (shipped,
-   without, without, shipped) after a warm-up, so drifting load hits both alike; the better of
-   two is kept for each. Goal: the ratio under 1.10.
+   transaction each, as its consumer applies them) into two fresh databases, one with the schema
+   as shipped, one with the only thing the assessment adds to handling taken out: the index on
+   audit_trail(applied_seq) its watermark is read from (scores themselves are computed on read).
+   The two are fed in turn, ROUND batches at a time, which goes first alternating, so that load
+   coming and going on the machine hits both alike; the ratio is the median of the rounds' ratios,
+   over PASSES pairs of databases (the per-event times: the better pass of each). Goal: < 1.10.
 2. A full recompute from nothing (a fresh LiveScores, no cache): every subject type of 2026, best
    of three, split into the SQL reads, the fold and the scoring. Goal: under 2 s. Also a cached
    read (same watermark: the watermark query alone), with and without the index.
@@ -43,7 +43,7 @@ import asyncpg
 import psycopg
 
 from services.projection import assessment_reads as reads
-from services.projection.assessment.fold import fold
+from services.projection.assessment.fold import TYPES, fold
 from services.projection.assessment.period import score_period
 from services.projection.assessment.scheme import SchemeRegistry
 from services.projection.handlers import handler
@@ -61,6 +61,8 @@ AS_OF = dt.date(YEAR, 12, 31)
 SEED = 20260101
 DEPARTMENTS, BRANCHES, PROJECTS, WITHOUT_PROJECT = 100, 755, 849, 60
 BATCH = 50
+ROUND = 20  # batches fed to one database before the other's turn
+PASSES = 2  # pairs of fresh databases fed; the better of the two is kept for each
 INDEX = "audit_trail_applied"  # services/projection/schema.py: the watermark's index
 RECOMPUTES = 3
 LIVE_READS = 3
@@ -140,7 +142,8 @@ class _Planner:
     def project(self, department: str, branch: str, secretary: str, topic: tuple[_Ref, dt.date]) -> _Ref:
         rng, ref = self.rng, _Ref()
         topic_ref, posed = topic
-        drafted = max(posed + dt.timedelta(days=1), dt.date(YEAR, 2, 1) + dt.timedelta(days=int(rng.expovariate(1 / 30))))
+        drafted = dt.date(YEAR, 2, 1) + dt.timedelta(days=int(rng.expovariate(1 / 30)))
+        drafted = max(posed + dt.timedelta(days=1), drafted)
         approval_by = drafted + dt.timedelta(days=rng.randint(0, 3))
         # the milestones are planned at drafting; dues from a month after filing to mid-December
         count = rng.randint(4, 6)
@@ -251,13 +254,15 @@ def generate(seed: int = SEED) -> Year:
     idle = set(rng.sample(range(len(branches)), WITHOUT_PROJECT))
     filing = [b for n, b in enumerate(branches) if n not in idle]
     twice = set(rng.sample(range(len(filing)), PROJECTS - len(filing)))
+
     def ids() -> uuid.UUID:  # City draws its ids from uuid4: from the seed here
         return uuid.UUID(int=rng.getrandbits(128), version=4)
 
     with mock.patch.object(uuid, "uuid4", ids):
         for code, size in zip(codes, sizes, strict=True):
-            registry = [(f"{code}-b{n}", f"{code}第{n}支部", f"s-{code}-{n}", f"书记{code}-{n}") for n in range(1, size + 1)]
-            city.department(code, f"部门{code}", registry)
+            numbers = range(1, size + 1)
+            members = [(f"{code}-b{n}", f"{code}第{n}支部", f"s-{code}-{n}", f"书记{code}-{n}") for n in numbers]
+            city.department(code, f"部门{code}", members)
         topics: dict[str, list[tuple[_Ref, dt.date]]] = {}
         for code in codes:  # a committee poses 1–3 topics, mostly by the end of February
             for _ in range(rng.randint(1, 3)):
@@ -291,29 +296,48 @@ async def _connect(dsn: str) -> asyncpg.Connection:
     return await asyncpg.connect(dsn)
 
 
-async def _feed(dsn: str, envelopes: list[Envelope], *, index: bool) -> float:
-    """Seconds to apply the envelopes through the handler and inbox, in batches of BATCH."""
+async def _prepare(dsn: str, *, index: bool) -> asyncpg.Connection:
+    """A fresh projection database as `upgrade` makes it; without the watermark's index if not `index`."""
     conn = await _connect(dsn)
+    await Inbox.create_schema(conn)
+    await upgrade(conn)
+    if not index:
+        await conn.execute(f"DROP INDEX IF EXISTS {INDEX}")
+    return conn
+
+
+async def _check(conn: asyncpg.Connection, expected: int) -> None:
+    applied = await conn.fetchval("SELECT count(*) FROM audit_trail")
+    stuck = await conn.fetchval(
+        "SELECT (SELECT count(*) FROM inbox_waiting) + (SELECT count(*) FROM inbox_parked) "
+        "+ (SELECT count(*) FROM inbox_dead_letters)"
+    )
+    if applied != expected or stuck:
+        raise RuntimeError(f"fed {expected} events: {applied} in the audit trail, {stuck} not applied")
+
+
+async def _feed(shipped_dsn: str, without_dsn: str, envelopes: list[Envelope]) -> dict[bool, list[float]]:
+    """Seconds per round of ROUND batches, for each database: the same events, through the
+    handler and inbox in batches of BATCH (one transaction each), into the two databases in turn
+    (which goes first alternates), so that load coming and going on the machine hits both alike."""
+    conns = {True: await _prepare(shipped_dsn, index=True), False: await _prepare(without_dsn, index=False)}
+    inbox = Inbox("projection", handler())
+    spent: dict[bool, list[float]] = {True: [], False: []}
     try:
-        await Inbox.create_schema(conn)
-        await upgrade(conn)
-        if not index:
-            await conn.execute(f"DROP INDEX IF EXISTS {INDEX}")
-        inbox = Inbox("projection", handler())
-        started = time.perf_counter()
-        for start in range(0, len(envelopes), BATCH):
-            await inbox.apply_batch(conn, envelopes[start : start + BATCH])
-        elapsed = time.perf_counter() - started
-        applied = await conn.fetchval("SELECT count(*) FROM audit_trail")
-        stuck = await conn.fetchval(
-            "SELECT (SELECT count(*) FROM inbox_waiting) + (SELECT count(*) FROM inbox_parked) "
-            "+ (SELECT count(*) FROM inbox_dead_letters)"
-        )
-        if applied != len(envelopes) or stuck:
-            raise RuntimeError(f"fed {len(envelopes)} events: {applied} in the audit trail, {stuck} not applied")
-        return elapsed
+        batches = [envelopes[n : n + BATCH] for n in range(0, len(envelopes), BATCH)]
+        for r, first in enumerate(range(0, len(batches), ROUND)):
+            for index in (True, False) if r % 2 == 0 else (False, True):
+                conn = conns[index]
+                started = time.perf_counter()
+                for batch in batches[first : first + ROUND]:
+                    await inbox.apply_batch(conn, batch)
+                spent[index].append(time.perf_counter() - started)
+        for conn in conns.values():
+            await _check(conn, len(envelopes))
+        return spent
     finally:
-        await conn.close()
+        for conn in conns.values():
+            await conn.close()
 
 
 async def _has_index(dsn: str) -> bool:
@@ -354,6 +378,7 @@ async def _recompute(dsn: str, registry: SchemeRegistry) -> dict[str, Any]:
             return events, branches, departments
 
         read_s, (events, branches, departments) = await _best(RECOMPUTES, read)
+        query_s, _ = await _best(RECOMPUTES, lambda: conn.fetch(reads._EVENTS, YEAR, list(TYPES)))
 
         async def folded() -> Any:
             return fold(YEAR, events, branches, departments, [])
@@ -378,6 +403,7 @@ async def _recompute(dsn: str, registry: SchemeRegistry) -> dict[str, Any]:
         return {
             "total": total_s,
             "read": read_s,
+            "query": query_s,
             "fold": fold_s,
             "score": score_s,
             "cached": cached_s,
@@ -452,16 +478,18 @@ def main() -> list[dict]:
         os.chmod(folder, 0o755)  # the server may run as another user
         cluster = start_postgres(Path(folder) / "pg", durable=True)
         try:
-            asyncio.run(_feed(_create(cluster.dsn, "warmup"), envelopes[:2000], index=True))
-            handling: dict[bool, list[float]] = {True: [], False: []}
-            dsns: dict[bool, str] = {}
-            for n, index in enumerate((True, False, False, True)):
-                dsn = _create(cluster.dsn, f"{'shipped' if index else 'without'}_{n}")
-                seconds = asyncio.run(_feed(dsn, envelopes, index=index))
-                handling[index].append(seconds)
-                dsns[index] = dsn
-                label = "schema as shipped" if index else f"without {INDEX}"
-                print(f"fed {len(envelopes):,} events, {label}: {seconds:.1f} s", flush=True)
+            warmup = (_create(cluster.dsn, "warmup_shipped"), _create(cluster.dsn, "warmup_without"))
+            asyncio.run(_feed(*warmup, envelopes[: BATCH * ROUND * 2]))
+            rounds: list[dict[bool, list[float]]] = []
+            for n in range(PASSES):
+                dsns = {True: _create(cluster.dsn, f"shipped_{n}"), False: _create(cluster.dsn, f"without_{n}")}
+                spent = asyncio.run(_feed(dsns[True], dsns[False], envelopes))
+                rounds.append(spent)
+                print(
+                    f"pass {n + 1}: {len(envelopes):,} events fed to each in {len(spent[True])} alternating rounds: "
+                    f"schema as shipped {sum(spent[True]):.1f} s, without {INDEX} {sum(spent[False]):.1f} s",
+                    flush=True,
+                )
             shipped_has_index = asyncio.run(_has_index(dsns[True]))
             recompute = asyncio.run(_recompute(dsns[True], registry))
             watermark_without = asyncio.run(_watermark_without_index(dsns[False]))
@@ -470,8 +498,11 @@ def main() -> list[dict]:
             cluster.stop()
 
     events = len(envelopes)
-    shipped, without = min(handling[True]) / events, min(handling[False]) / events
-    ratio = shipped / without
+    shipped = min(sum(r[True]) for r in rounds) / events
+    without = min(sum(r[False]) for r in rounds) / events
+    ratios = sorted(a / b for r in rounds for a, b in zip(r[True], r[False], strict=True))
+    ratio = statistics.median(ratios)
+    low, _, high = statistics.quantiles(ratios, n=4)
     ms = 1000.0
     print(f"recompute read {recompute['events']:,} events; subjects: {recompute['subjects']}", flush=True)
     if not shipped_has_index:
@@ -482,11 +513,16 @@ def main() -> list[dict]:
          "met": None},
         {"name": f"handling per event, without {INDEX}", "value": without * ms, "unit": "ms", "goal": None,
          "met": None},
-        {"name": "handling ratio: live scoring's cost", "value": ratio, "unit": "x", "goal": f"< {HANDLING_GOAL:.2f}",
-         "met": ratio < HANDLING_GOAL},
+        {"name": f"handling ratio (median of {len(ratios)} rounds)", "value": ratio, "unit": "x",
+         "goal": f"< {HANDLING_GOAL:.2f}", "met": ratio < HANDLING_GOAL},
+        {"name": "  rounds' interquartile range", "value": f"{low:.3f}-{high:.3f}", "unit": "x", "goal": None,
+         "met": None},
+        {"name": "  ratio of the better totals", "value": shipped / without, "unit": "x", "goal": None, "met": None},
         {"name": "full recompute, all three subject types", "value": recompute["total"], "unit": "s",
          "goal": f"< {RECOMPUTE_GOAL:.0f}", "met": recompute["total"] < RECOMPUTE_GOAL},
-        {"name": "  of which SQL reads (events, roster)", "value": recompute["read"], "unit": "s", "goal": None,
+        {"name": "  of which reads (period_events, roster)", "value": recompute["read"], "unit": "s", "goal": None,
+         "met": None},
+        {"name": "    of which the events' query alone", "value": recompute["query"], "unit": "s", "goal": None,
          "met": None},
         {"name": "  of which fold", "value": recompute["fold"], "unit": "s", "goal": None, "met": None},
         {"name": "  of which score_period", "value": recompute["score"], "unit": "s", "goal": None, "met": None},

@@ -42,7 +42,7 @@ def year_of_two_departments() -> tuple[City, dict[str, Any]]:
     c.department("fgw", "市发改委", [(f"fgw-b{n}", f"发改委第{n}支部", f"s-fgw-{n}", f"书记{n}") for n in (1, 2, 3)])
     c.department("zwb", "市政务办", [(f"zwb-b{n}", f"政务办第{n}支部", f"s-zwb-{n}", f"书记{n}") for n in (1, 2, 3)])
     fgw_topic = c.topic("fgw", at("2026-02-10"))  # by 02-28: topics_posed_on_time +3
-    zwb_topic = c.topic("zwb", at("2026-03-05"))  # after 02-28: topics_posed_late −3
+    zwb_topic = c.topic("zwb", at("2026-03-01"))  # after 02-28: topics_posed_late −3
 
     # fgw-b1, 优秀 with a provincial commendation and a brand: 48.5
     b1 = c.project("fgw", "fgw-b1", "s-fgw-1", fgw_topic, plan("2026-04-30", "2026-09-30"))
