@@ -11,6 +11,8 @@ import asyncpg
 
 from services.projection.assessment.fold import TYPES, BranchEntry, Event
 
+LAST = 2**63 - 1
+
 # A project's events count in its year; a topic's in its own. One pass over the audit trail, in
 # the order events were applied here (each aggregate's own events are in their order).
 _COLUMNS = """a.event_id::text AS id, a.type, a.occurred_at, a.payload->>'at' AS at, a.source_service,
@@ -19,9 +21,11 @@ _COLUMNS = """a.event_id::text AS id, a.type, a.occurred_at, a.payload->>'at' AS
 _EVENTS = f"""
 SELECT {_COLUMNS} FROM audit_trail a
 WHERE a.project_id IN (SELECT id FROM projects WHERE year = $1) AND a.type = ANY($2::text[])
+  AND a.applied_seq > $3 AND a.applied_seq <= $4
 UNION ALL
 SELECT {_COLUMNS} FROM audit_trail a
 WHERE a.aggregate_id IN (SELECT id FROM topics WHERE year = $1) AND a.type = 'filing.Topic.Posed'
+  AND a.applied_seq > $3 AND a.applied_seq <= $4
 ORDER BY applied_seq
 """
 
@@ -52,8 +56,12 @@ def event(row: asyncpg.Record, timezone: dt.tzinfo) -> Event:
     )
 
 
-async def period_events(conn: asyncpg.Connection, period: int, timezone: dt.tzinfo) -> list[Event]:
-    return [event(row, timezone) for row in await conn.fetch(_EVENTS, period, list(TYPES))]
+async def period_events(
+    conn: asyncpg.Connection, period: int, timezone: dt.tzinfo, after: int = 0, upto: int = LAST
+) -> list[Event]:
+    """The period's events the scheme reads, applied here after `after` and up to `upto`, in order."""
+    rows = await conn.fetch(_EVENTS, period, list(TYPES), after, upto)
+    return [event(row, timezone) for row in rows]
 
 
 async def roster(conn: asyncpg.Connection) -> tuple[list[BranchEntry], dict[str, str]]:
