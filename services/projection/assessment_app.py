@@ -28,11 +28,16 @@ from shared.auth import Principal, Role
 from shared.domain import derived_id
 from shared.errors import StaleVersion
 
+FROZEN_KEPT = 16  # publications kept in memory once read
 ATTEMPTS = 3  # a command that lost a race for the period's book is tried again on the new version
 
 
 class AssessmentApplication(VanguardApplication):
     name = "assessment"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._frozen: dict[tuple[int, int], Publication] = {}
 
     # -- schemes ----------------------------------------------------------------------------------
     def adopt(self, schemes: Iterable[Scheme]) -> dict[str, str]:
@@ -171,4 +176,12 @@ class AssessmentApplication(VanguardApplication):
         return book.publications[int(done) - 1] if done else book.publications[-1]
 
     def publication(self, period: int, number: int) -> Publication | None:
-        return self.find(Publication, publication_id(period, number))
+        """A publication's frozen scores; read once, kept (they never change)."""
+        found = self._frozen.get((period, number))
+        if found is None:
+            found = self.find(Publication, publication_id(period, number))
+            if found is not None:
+                self._frozen[(period, number)] = found
+                while len(self._frozen) > FROZEN_KEPT:
+                    self._frozen.pop(next(iter(self._frozen)))
+        return found

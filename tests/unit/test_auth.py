@@ -183,7 +183,7 @@ def test_a_token_whose_role_is_not_text_is_refused_listing_the_roles(role: objec
         CODEC.verify(jwt.encode(claims(role=role), SECRET, algorithm="HS256"))
     assert str(caught.value) == (
         f"the token's 'role' claim must name a role (committee, secretary, member, inspector, panelist, "
-        f"auditor, admin), not {what}"
+        f"auditor, organiser, admin), not {what}"
     )
 
 
