@@ -7,45 +7,49 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import asyncpg
-from fastapi import Path, Query, Request, Response
+from fastapi import Path, Query, Request
 
 from services.projection import assessment_reads as reads
 from services.projection import assessment_responses as r
 from services.projection import assessment_schemas as s
-from services.projection.assessment.export import ExportRow, ExportSheet, filename, to_csv, to_xlsx
-from services.projection.assessment.period import SUBJECT_LABELS, PeriodScores, as_data, points
+from services.projection.assessment.period import SUBJECT_LABELS, points
 from services.projection.assessment.scheme import Scheme
-from services.projection.assessment_access import Scope, require_everything, require_organiser, scope
+from services.projection.assessment_access import EVERYTHING, Scope, require_everything, require_organiser, scope
 from services.projection.assessment_app import AssessmentApplication
-from services.projection.scoring import LiveScores
+from services.projection.scoring import Live, LiveScores
 from shared.api import CurrentPrincipal, RequestId, app_state
 from shared.api.bounds import YearInPath
 from shared.api.routes import run_sync, service_router
 from shared.auth import Principal
-from shared.errors import Forbidden, NotFound
+from shared.errors import Forbidden, InvalidInput, NotFound
 
 Pool = Annotated[asyncpg.Pool, app_state("pool")]
 Store = Annotated[AssessmentApplication, app_state("assessment")]
-Live = Annotated[LiveScores, app_state("live_scores")]
+Scores = Annotated[LiveScores, app_state("live_scores")]
 SubjectType = Literal["branch", "secretary", "department"]
 Subject = Annotated[SubjectType, Query(description="branch (党支部), secretary (支部书记) or department")]
 SchemeVersion = Annotated[str | None, Query(max_length=64, description="a scheme version; default: the current one")]
+InDepartment = Annotated[
+    str | None, Query(max_length=64, description="only this department's subjects (codes repeat across departments)")
+]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 Number = Annotated[int, Path(ge=1, le=10_000, description="the publication's number in its period, from 1")]
+SubjectId = Annotated[str, Path(max_length=64)]
 TAGS: list[str | Any] = ["考核评价 assessment"]
 router = service_router()
 
 
-def _scheme(live: LiveScores, version: str | None) -> Scheme:
+def scheme_of(live: LiveScores, version: str | None) -> Scheme:
     try:
         return live.scheme(version)
     except LookupError as missing:
         raise NotFound(str(missing), known=list(live.registry.schemes)) from None
 
 
-async def _period_known(conn: asyncpg.Connection, period: int) -> None:
-    known = await reads.periods(conn)
+async def _period_known(pool: asyncpg.Pool, period: int) -> None:
+    async with pool.acquire() as conn:
+        known = await reads.periods(conn)
     if period not in known:
         listed = ", ".join(map(str, known)) or "none yet"
         raise NotFound(f"no assessment period {period}: periods with topics or projects: {listed}", known=known)
@@ -56,21 +60,25 @@ async def _today(request: Request) -> dt.date:
     return (await run_sync(request.app.state.programme_clock.now)).date()
 
 
-async def _live(
+async def live_scores_of(
     request: Request, pool: asyncpg.Pool, store: AssessmentApplication, live: LiveScores, period: int, scheme: Scheme
-) -> PeriodScores:
+) -> tuple[Live, int]:
+    """The period's live scores under `scheme`, and the version of its book they counted 加减分 of."""
+    await _period_known(pool, period)
     book = await run_sync(store.book, period)
-    adjustments = await run_sync(store.approved, period)
-    async with pool.acquire() as conn:
-        await _period_known(conn, period)
-        return await live.scores(conn, period, scheme, adjustments, book.version if book else 0, await _today(request))
+    version = book.version if book else 0
+    result = await live.scores(pool, period, scheme, store.approved_in(book), version, await _today(request))
+    return result, version
 
 
 def _page(rows: list[dict[str, Any]], limit: int, offset: int) -> list[dict[str, Any]]:
     return rows[offset : offset + limit]
 
 
-def _visible(rows: list[dict[str, Any]], where: Scope, department: str | None) -> list[dict[str, Any]]:
+def visible(rows: list[dict[str, Any]], where: Scope, department: str | None) -> list[dict[str, Any]]:
+    """The rows the caller may read, of `department` if named (a department outside their scope: 403)."""
+    if department is not None and where.department is not None and department != where.department:
+        raise Forbidden(f"you read the scores of {where.department}, not of {department}")
     return [row for row in rows if where.admits(row) and (department is None or row["department"] == department)]
 
 
@@ -86,15 +94,17 @@ def _scheme_summary(scheme: Scheme, current: str) -> dict[str, Any]:
 
 
 @router.get("/assessment/schemes", response_model=list[r.SchemeSummary], tags=TAGS)
-async def list_schemes(live: Live, who: CurrentPrincipal) -> list[dict[str, Any]]:
+async def list_schemes(live: Scores, who: CurrentPrincipal) -> list[dict[str, Any]]:
     """The assessment schemes (考核评价方案) this service knows, each with its content hash."""
     return [_scheme_summary(scheme, live.current) for scheme in live.registry.schemes.values()]
 
 
 @router.get("/assessment/schemes/{version}", response_model=r.SchemeDetail, tags=TAGS)
-async def get_scheme(version: Annotated[str, Path(max_length=64)], live: Live, who: CurrentPrincipal) -> dict[str, Any]:
+async def get_scheme(
+    version: Annotated[str, Path(max_length=64)], live: Scores, who: CurrentPrincipal
+) -> dict[str, Any]:
     """One scheme: every line with its Chinese label and points, the star bands, the tie rule, the 加减分 limits."""
-    scheme = _scheme(live, version)
+    scheme = scheme_of(live, version)
 
     def section(part: Any) -> dict[str, Any]:
         return {
@@ -148,34 +158,24 @@ async def list_periods(pool: Pool, store: Store, who: CurrentPrincipal) -> list[
     return found
 
 
-@router.get("/assessment/periods/{period}/scores", response_model=r.ScorePage, tags=TAGS)
-async def live_scores(
-    period: YearInPath,
-    request: Request,
-    pool: Pool,
-    store: Store,
-    live: Live,
-    who: CurrentPrincipal,
-    subject_type: Subject = "branch",
-    scheme: SchemeVersion = None,
-    department: Annotated[str | None, Query(max_length=64)] = None,
-    limit: Limit = 100,
-    offset: Offset = 0,
+def _page_of(
+    period: int,
+    kind: str,
+    rows: list[dict[str, Any]],
+    frozen: tuple[str, str, str, int | None],
+    limit: int,
+    offset: int,
 ) -> dict[str, Any]:
-    """Live (provisional) scores of a period, in rank order, as far as you may read them."""
-    where = scope(who, subject_type, published=False)
-    chosen = _scheme(live, scheme)
-    scores = await _live(request, pool, store, live, period, chosen)
-    rows = _visible(as_data(scores)[subject_type], where, department)
+    version, digest, as_of, publication = frozen
     return {
         "period": period,
-        "subject_type": subject_type,
-        "subject_label": SUBJECT_LABELS[subject_type],
-        "scheme_version": scores.scheme_version,
-        "scheme_hash": scores.scheme_hash,
-        "provisional": True,
-        "publication": None,
-        "as_of": scores.as_of.isoformat(),
+        "subject_type": kind,
+        "subject_label": SUBJECT_LABELS[kind],
+        "scheme_version": version,
+        "scheme_hash": digest,
+        "provisional": publication is None,
+        "publication": publication,
+        "as_of": as_of,
         "total": len(rows),
         "limit": limit,
         "offset": offset,
@@ -183,34 +183,73 @@ async def live_scores(
     }
 
 
-def _one(rows: list[dict[str, Any]], subject_type: str, subject_id: str, where: Scope) -> dict[str, Any]:
-    found = next((row for row in rows if row["subject_id"] == subject_id), None)
-    if found is None:
+@router.get("/assessment/periods/{period}/scores", response_model=r.ScorePage, tags=TAGS)
+async def live_scores(
+    period: YearInPath,
+    request: Request,
+    pool: Pool,
+    store: Store,
+    live: Scores,
+    who: CurrentPrincipal,
+    subject_type: Subject = "branch",
+    scheme: SchemeVersion = None,
+    department: InDepartment = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """Live (provisional) scores of a period, in rank order, as far as you may read them."""
+    where = scope(who, subject_type, published=False)
+    result, _ = await live_scores_of(request, pool, store, live, period, scheme_of(live, scheme))
+    rows = visible(result.data[subject_type], where, department)
+    s_ = result.scores
+    return _page_of(
+        period, subject_type, rows, (s_.scheme_version, s_.scheme_hash, s_.as_of.isoformat(), None), limit, offset
+    )
+
+
+def one(
+    rows: list[dict[str, Any]], subject_type: str, subject_id: str, where: Scope, department: str | None = None
+) -> dict[str, Any]:
+    """The subject's row; codes are unique within a department only: name it if two share one."""
+    found = [row for row in rows if row["subject_id"] == subject_id and department in (None, row["department"])]
+    if not found:
         sample = [row["subject_id"] for row in rows if where.admits(row)][:20]
         raise NotFound(
             f"no {subject_type} {subject_id} in this period; yours include: {', '.join(sample) or 'none'}",
             known=sample,
         )
-    if not where.admits(found):
+    admitted = [row for row in found if where.admits(row)]
+    if not admitted:
         raise Forbidden(f"you may not read the score of {subject_type} {subject_id}")
-    return found
+    if len(admitted) > 1:
+        places = ", ".join(f"{row['department']}/{row['branch'] or '-'}" for row in admitted)
+        raise InvalidInput(
+            f"{subject_type} {subject_id} is found in {places}: name its department with ?department=",
+            departments=[row["department"] for row in admitted],
+        )
+    return admitted[0]
 
 
 async def _explained(
-    pool: asyncpg.Pool, store: AssessmentApplication, request: Request, row: dict[str, Any]
-) -> list[dict[str, Any]]:
-    """The row's lines with their events resolved from the audit trail; and its 加减分."""
+    pool: asyncpg.Pool, store: AssessmentApplication, request: Request, row: dict[str, Any], who: Principal
+) -> dict[str, Any]:
+    """A copy of the row whose lines name the events behind them, resolved from the audit trail, with
+    the subject's 加减分 (pending and rejected ones only for the organisation department and auditors)."""
+    row = {**row, "lines": [dict(line) for line in row["lines"]]}
     ids = [i for line in row["lines"] for i in line["event_ids"] if not i.startswith("adjustment:")]
     async with pool.acquire() as conn:
         events = await reads.events_by_id(conn, ids, request.app.state.timezone)
     for line in row["lines"]:
         line["events"] = [events[i] for i in line["event_ids"] if i in events]
     book = await run_sync(store.book, row["period"])
-    return [
+    subject = (row["subject_type"], row["department"], row["subject_id"])
+    row["adjustments"] = [
         a
         for a in (book.adjustments.values() if book else [])
-        if (a["subject_type"], a["subject_id"]) == (row["subject_type"], row["subject_id"])
+        if (a["subject_type"], a.get("department"), a["subject_id"]) == subject
+        and (a["state"] == "approved" or who.role in EVERYTHING)
     ]
+    return row
 
 
 @router.get(
@@ -219,27 +258,22 @@ async def _explained(
 async def live_score(
     period: YearInPath,
     subject_type: SubjectType,
-    subject_id: Annotated[str, Path(max_length=64)],
+    subject_id: SubjectId,
     request: Request,
     pool: Pool,
     store: Store,
-    live: Live,
+    live: Scores,
     who: CurrentPrincipal,
     scheme: SchemeVersion = None,
+    department: InDepartment = None,
 ) -> dict[str, Any]:
     """One subject's live score, line by line, each line with the events behind it (id, type, time,
-    service and its audit trail) and the subject's 加减分, approved or not."""
+    service and its audit trail), and the subject's 加减分."""
     where = scope(who, subject_type, published=False)
-    scores = await _live(request, pool, store, live, period, _scheme(live, scheme))
-    row = dict(_one(as_data(scores)[subject_type], subject_type, subject_id, where))
-    adjustments = await _explained(pool, store, request, row)
-    return {
-        **row,
-        "provisional": True,
-        "publication": None,
-        "as_of": scores.as_of.isoformat(),
-        "adjustments": adjustments,
-    }
+    result, _ = await live_scores_of(request, pool, store, live, period, scheme_of(live, scheme))
+    found = one(result.data[subject_type], subject_type, subject_id, where, department)
+    row = await _explained(pool, store, request, found, who)
+    return {**row, "provisional": True, "publication": None, "as_of": result.scores.as_of.isoformat()}
 
 
 # -- publication -----------------------------------------------------------------------------------
@@ -250,17 +284,26 @@ async def publish(
     request: Request,
     pool: Pool,
     store: Store,
-    live: Live,
+    live: Scores,
     who: CurrentPrincipal,
     request_id: RequestId,
 ) -> dict[str, Any]:
     """Publish the period's scores (organiser): frozen with the scheme's version and hash. A second
-    publication is a correction and needs a reason; every publication stays readable."""
+    publication is a correction and needs a reason; every publication stays readable. Should a 加减分
+    be decided meanwhile, nothing is recorded (409): publish again."""
     require_organiser(who, "publishing assessment scores")
     scheme = live.scheme()
-    scores = await _live(request, pool, store, live, period, scheme)
+    result, version = await live_scores_of(request, pool, store, live, period, scheme)
     published = await run_sync(
-        store.publish, who, period, scheme, scores.as_of, as_data(scores), body.reason or None, request_id
+        store.publish,
+        who,
+        period,
+        scheme,
+        result.scores.as_of,
+        result.data,
+        body.reason or None,
+        request_id,
+        version,
     )
     return {"period": period, **published}
 
@@ -273,7 +316,7 @@ async def list_publications(period: YearInPath, store: Store, who: CurrentPrinci
     return [{"period": period, **p} for p in (book.publications if book else [])]
 
 
-async def _publication(store: AssessmentApplication, period: int, number: int) -> tuple[dict[str, Any], Any]:
+async def publication_of(store: AssessmentApplication, period: int, number: int) -> tuple[dict[str, Any], Any]:
     book = await run_sync(store.book, period)
     listed = book.publications if book else []
     if not 1 <= number <= len(listed):
@@ -292,28 +335,16 @@ async def published_scores(
     store: Store,
     who: CurrentPrincipal,
     subject_type: Subject = "branch",
-    department: Annotated[str | None, Query(max_length=64)] = None,
+    department: InDepartment = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> dict[str, Any]:
     """A publication's frozen scores, in rank order, as far as you may read them."""
     where = scope(who, subject_type, published=True)
-    listed, frozen = await _publication(store, period, number)
-    rows = _visible(frozen.scores[subject_type], where, department)
-    return {
-        "period": period,
-        "subject_type": subject_type,
-        "subject_label": SUBJECT_LABELS[subject_type],
-        "scheme_version": listed["scheme_version"],
-        "scheme_hash": listed["scheme_hash"],
-        "provisional": False,
-        "publication": number,
-        "as_of": listed["as_of"],
-        "total": len(rows),
-        "limit": limit,
-        "offset": offset,
-        "items": _page(rows, limit, offset),
-    }
+    listed, frozen = await publication_of(store, period, number)
+    rows = visible(frozen.scores[subject_type], where, department)
+    kept = (listed["scheme_version"], listed["scheme_hash"], listed["as_of"], number)
+    return _page_of(period, subject_type, rows, kept, limit, offset)
 
 
 @router.get(
@@ -325,26 +356,21 @@ async def published_score(
     period: YearInPath,
     number: Number,
     subject_type: SubjectType,
-    subject_id: Annotated[str, Path(max_length=64)],
+    subject_id: SubjectId,
     request: Request,
     pool: Pool,
     store: Store,
     who: CurrentPrincipal,
+    department: InDepartment = None,
 ) -> dict[str, Any]:
     """One subject's published score, explained line by line as it was frozen."""
     where = scope(who, subject_type, published=True)
-    listed, frozen = await _publication(store, period, number)
-    row = {**_one(frozen.scores[subject_type], subject_type, subject_id, where)}
-    row["lines"] = [dict(line) for line in row["lines"]]
-    adjustments = await _explained(pool, store, request, row)
+    listed, frozen = await publication_of(store, period, number)
+    found = one(frozen.scores[subject_type], subject_type, subject_id, where, department)
+    row = await _explained(pool, store, request, found, who)
     counted = {i.removeprefix("adjustment:") for line in row["lines"] for i in line["event_ids"]}
-    return {
-        **row,
-        "provisional": False,
-        "publication": number,
-        "as_of": listed["as_of"],
-        "adjustments": [a for a in adjustments if a["adjustment_id"] in counted],
-    }
+    row["adjustments"] = [a for a in row["adjustments"] if a["adjustment_id"] in counted]
+    return {**row, "provisional": False, "publication": number, "as_of": listed["as_of"]}
 
 
 # -- what-if ---------------------------------------------------------------------------------------
@@ -354,36 +380,33 @@ async def what_if(
     request: Request,
     pool: Pool,
     store: Store,
-    live: Live,
+    live: Scores,
     who: CurrentPrincipal,
     scheme: Annotated[str, Query(max_length=64, description="the scheme version to try")],
     subject_type: Subject = "branch",
+    department: InDepartment = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> dict[str, Any]:
     """The period scored under another scheme beside its latest publication (or, before one, the
     live scores under the current scheme). Nothing is recorded or changed."""
     where = scope(who, subject_type, published=False)
-    trial = _scheme(live, scheme)
+    trial = scheme_of(live, scheme)
     book = await run_sync(store.book, period)
     if book and book.publications:
-        listed, frozen = await _publication(store, period, len(book.publications))
-        baseline_rows, baseline_name, baseline_scheme = (
-            frozen.scores[subject_type],
-            f"publication {listed['number']}",
-            listed["scheme_version"],
-        )
+        listed, frozen = await publication_of(store, period, len(book.publications))
+        baseline_rows, baseline = frozen.scores[subject_type], f"publication {listed['number']}"
+        baseline_scheme = listed["scheme_version"]
     else:
-        current = await _live(request, pool, store, live, period, live.scheme())
-        baseline_rows, baseline_name, baseline_scheme = as_data(current)[subject_type], "live", current.scheme_version
-    tried = {
-        row["subject_id"]: row for row in as_data(await _live(request, pool, store, live, period, trial))[subject_type]
-    }
+        current, _ = await live_scores_of(request, pool, store, live, period, live.scheme())
+        baseline_rows, baseline, baseline_scheme = current.data[subject_type], "live", current.scores.scheme_version
+    tried, _ = await live_scores_of(request, pool, store, live, period, trial)
+    by_key = {(row["department"], row["branch"], row["subject_id"]): row for row in tried.data[subject_type]}
     items = []
-    for row in baseline_rows:
-        if not where.admits(row) or row["subject_id"] not in tried:
+    for row in visible(baseline_rows, where, department):
+        other = by_key.get((row["department"], row["branch"], row["subject_id"]))
+        if other is None:
             continue
-        other = tried[row["subject_id"]]
         items.append(
             {
                 "subject_id": row["subject_id"],
@@ -401,7 +424,7 @@ async def what_if(
     return {
         "period": period,
         "subject_type": subject_type,
-        "baseline": baseline_name,
+        "baseline": baseline,
         "baseline_scheme": baseline_scheme,
         "what_if_scheme": trial.version,
         "what_if_hash": trial.content_hash,
@@ -434,21 +457,21 @@ async def propose_adjustment(
     request: Request,
     pool: Pool,
     store: Store,
-    live: Live,
+    live: Scores,
     who: CurrentPrincipal,
     request_id: RequestId,
 ) -> dict[str, Any]:
     """Propose 加减分 for a subject (organiser), with a reason and evidence, within the scheme's
     limits. It counts once a second organiser approves it."""
     require_organiser(who, "proposing adjustments")
-    scores = await _live(request, pool, store, live, period, live.scheme())
-    rows = as_data(scores)[body.subject_type]
-    _one(rows, body.subject_type, body.subject_id, Scope())
+    result, _ = await live_scores_of(request, pool, store, live, period, live.scheme())
+    row = one(result.data[body.subject_type], body.subject_type, body.subject_id, Scope(), body.department)
     return await run_sync(
         store.propose,
         who,
         period,
         body.subject_type,
+        row["department"],
         body.subject_id,
         body.points,
         body.reason,
@@ -476,7 +499,7 @@ async def approve_adjustment(
     adjustment_id: AdjustmentId,
     body: s.Decision,
     store: Store,
-    live: Live,
+    live: Scores,
     who: CurrentPrincipal,
     request_id: RequestId,
 ) -> dict[str, Any]:
@@ -492,82 +515,9 @@ async def reject_adjustment(
     adjustment_id: AdjustmentId,
     body: s.Decision,
     store: Store,
-    live: Live,
+    live: Scores,
     who: CurrentPrincipal,
     request_id: RequestId,
 ) -> dict[str, Any]:
     """Reject a pending 加减分, with a reason."""
     return await _decide(period, adjustment_id, False, body.reason, store, live, who, request_id)
-
-
-# -- exports ---------------------------------------------------------------------------------------
-_MEDIA = {
-    "csv": "text/csv",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-
-
-@router.get(
-    "/assessment/periods/{period}/export.{extension}",
-    tags=TAGS,
-    response_class=Response,
-    responses={
-        200: {
-            "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in _MEDIA.values()},
-            "description": "the file: CSV (UTF-8 with a BOM) or XLSX",
-        }
-    },
-)
-async def export(
-    period: YearInPath,
-    extension: Literal["csv", "xlsx"],
-    request: Request,
-    pool: Pool,
-    store: Store,
-    live: Live,
-    who: CurrentPrincipal,
-    subject_type: Subject = "branch",
-    publication: Annotated[int | None, Query(ge=1, le=10_000, description="a publication's number; none: live")] = None,
-    department: Annotated[str | None, Query(max_length=64)] = None,
-) -> Response:
-    """One row per subject with total, stars, rank and every line's points, Chinese headers: CSV or XLSX."""
-    where = scope(who, subject_type, published=publication is not None)
-    if publication is None:
-        scores = await _live(request, pool, store, live, period, live.scheme())
-        rows, version, digest, status = (
-            as_data(scores)[subject_type],
-            scores.scheme_version,
-            scores.scheme_hash,
-            "provisional",
-        )
-    else:
-        listed, frozen = await _publication(store, period, publication)
-        rows, version, digest = frozen.scores[subject_type], listed["scheme_version"], listed["scheme_hash"]
-        status = f"published #{publication}"
-    sheet = ExportSheet(
-        period,
-        subject_type,
-        version,
-        digest,
-        status,
-        tuple(
-            ExportRow(
-                row["subject_id"],
-                row["name"],
-                row["department"],
-                Decimal(row["total"]),
-                row["stars"],
-                row["city_rank"],
-                row["department_rank"],
-                tuple(row["flags"]),
-                tuple((line["code"], line["label"], Decimal(line["points"])) for line in row["lines"]),
-            )
-            for row in _visible(rows, where, department)
-        ),
-    )
-    content = to_csv(sheet) if extension == "csv" else to_xlsx(sheet)
-    return Response(
-        content,
-        media_type=_MEDIA[extension],
-        headers={"Content-Disposition": f'attachment; filename="{filename(sheet, extension)}"'},
-    )

@@ -63,15 +63,17 @@ class AssessmentApplication(VanguardApplication):
     def book(self, period: int) -> PeriodBook | None:
         return self.find(PeriodBook, book_id(period))
 
-    def approved(self, period: int) -> list[SubjectAdjustment]:
-        book = self.book(period)
+    @staticmethod
+    def approved_in(book: PeriodBook | None) -> list[SubjectAdjustment]:
+        """The 加减分 that count: those a second organiser approved."""
         if book is None:
             return []
         return [
             SubjectAdjustment(
                 a["subject_type"],
+                a.get("department", ""),
                 a["subject_id"],
-                period,
+                book.period,
                 Adjustment(Decimal(a["points"]), a["reason"], (f"adjustment:{a['adjustment_id']}",)),
             )
             for a in book.adjustments.values()
@@ -79,16 +81,31 @@ class AssessmentApplication(VanguardApplication):
         ]
 
     def _on_book(
-        self, who: Principal, period: int, request_id: str | None, command: str, act: Callable[[PeriodBook], Any]
+        self,
+        who: Principal,
+        period: int,
+        request_id: str | None,
+        command: str,
+        act: Callable[[PeriodBook], Any],
+        seen: int | None = None,
     ) -> tuple[PeriodBook, str]:
         """Load (or open) the period's book, act, save with what the act made; a retried request
-        answers what it made the first time. A lost race for the book is tried again."""
+        answers what it made the first time. A lost race for the book is tried again, unless the
+        command was prepared from the book at version `seen` and the book has moved since."""
         who.require_role(Role.ORGANISER)
         for _ in range(ATTEMPTS):
-            book = self.book(period) or PeriodBook.open(period, who.as_actor())
+            found = self.book(period)
+            book = found or PeriodBook.open(period, who.as_actor())
             done = book.answer(request_id, command)
             if done is not None:
                 return book, done
+            now = found.version if found else 0
+            if seen is not None and now != seen:
+                raise StaleVersion(
+                    f"the 加减分 of {period} changed while its scores were computed (book version {seen}, now "
+                    f"{now}); nothing was recorded: publish again",
+                    expected_version=seen,
+                )
             made = act(book)
             try:
                 self.record(book, *made)
@@ -102,6 +119,7 @@ class AssessmentApplication(VanguardApplication):
         who: Principal,
         period: int,
         subject_type: str,
+        department: str,
         subject_id: str,
         points: Any,
         reason: str,
@@ -115,6 +133,7 @@ class AssessmentApplication(VanguardApplication):
             book.propose(
                 adjustment_id,
                 subject_type,
+                department,
                 subject_id,
                 points,
                 reason,
@@ -159,8 +178,10 @@ class AssessmentApplication(VanguardApplication):
         scores: Mapping[str, list[dict[str, Any]]],
         reason: str | None,
         request_id: str | None,
+        seen: int,
     ) -> dict[str, Any]:
-        """Freeze the period's scores: the book lists the publication, its own aggregate keeps them."""
+        """Freeze the period's scores, computed with the book at version `seen`: the book lists the
+        publication, its own aggregate keeps the scores."""
 
         def act(book: PeriodBook) -> tuple[Publication]:
             counts = {kind: len(rows) for kind, rows in scores.items()}
@@ -172,7 +193,7 @@ class AssessmentApplication(VanguardApplication):
             )
             return (frozen,)
 
-        book, done = self._on_book(who, period, request_id, "publish", act)
+        book, done = self._on_book(who, period, request_id, "publish", act, seen)
         return book.publications[int(done) - 1] if done else book.publications[-1]
 
     def publication(self, period: int, number: int) -> Publication | None:

@@ -91,6 +91,7 @@ class AdjustmentView(View):
     adjustment_id: str
     period: int
     subject_type: SubjectType
+    department: str
     subject_id: str
     points: Points
     reason: str

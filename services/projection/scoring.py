@@ -15,14 +15,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
 from services.projection import assessment_reads as reads
 from services.projection.assessment.fold import BranchEntry, Event, SubjectAdjustment, fold
-from services.projection.assessment.period import PeriodScores, score_period
+from services.projection.assessment.period import PeriodScores, as_data, score_period
 from services.projection.assessment.scheme import Scheme, SchemeRegistry
 
 KEPT = 8  # results kept: a few periods under a few schemes
@@ -38,6 +39,14 @@ class _Key:
     as_of: dt.date
 
 
+@dataclass(frozen=True)
+class Live:
+    """A period's live scores, and the same as plain data (what the API answers): never changed."""
+
+    scores: PeriodScores
+    data: Mapping[str, list[dict[str, Any]]]
+
+
 @dataclass
 class _Read:
     watermark: int
@@ -47,7 +56,7 @@ class _Read:
 class LiveScores:
     def __init__(self, registry: SchemeRegistry, current: str, timezone: dt.tzinfo) -> None:
         self.registry, self.current, self.timezone = registry, current, timezone
-        self._kept: OrderedDict[_Key, PeriodScores] = OrderedDict()
+        self._kept: OrderedDict[_Key, Live] = OrderedDict()
         self._read: OrderedDict[int, _Read] = OrderedDict()
         self._one_at_a_time = asyncio.Lock()
 
@@ -56,14 +65,15 @@ class LiveScores:
 
     async def scores(
         self,
-        conn: asyncpg.Connection,
+        pool: asyncpg.Pool,
         period: int,
         scheme: Scheme,
         adjustments: Sequence[SubjectAdjustment],
         adjustments_version: int,
         as_of: dt.date,
-    ) -> PeriodScores:
-        async with self._one_at_a_time:
+    ) -> Live:
+        """The live scores; a reader waits for the one computing before it takes a connection."""
+        async with self._one_at_a_time, pool.acquire() as conn:
             async with conn.transaction(isolation="repeatable_read", readonly=True):
                 watermark = await reads.watermark(conn)
                 key = _Key(period, scheme.version, watermark, adjustments_version, as_of)
@@ -105,5 +115,6 @@ def _compute(
     departments: dict[str, str],
     adjustments: Sequence[SubjectAdjustment],
     as_of: dt.date,
-) -> PeriodScores:
-    return score_period(scheme, fold(period, events, branches, departments, adjustments), as_of)
+) -> Live:
+    scores = score_period(scheme, fold(period, events, branches, departments, adjustments), as_of)
+    return Live(scores, as_data(scores))

@@ -121,12 +121,15 @@ async def department_names(conn: asyncpg.Connection) -> dict[str, str]:
 
 _MONTHLY = """
 WITH months AS (SELECT generate_series(1, 12) AS month),
-approved AS (
-    SELECT extract(month FROM occurred_at AT TIME ZONE $3)::int AS month, count(DISTINCT project_id) AS n
+approvals AS (  -- when the committee approved, by the programme's clock (older events: when recorded)
+    SELECT project_id, coalesce((payload->>'at')::timestamptz, occurred_at) AS at
     FROM audit_trail
     WHERE type = 'filing.Project.Approved' AND ($2::text IS NULL OR department = $2)
-      AND occurred_at >= make_timestamptz($1, 1, 1, 0, 0, 0, $3)
-      AND occurred_at < make_timestamptz($1 + 1, 1, 1, 0, 0, 0, $3)
+),
+approved AS (
+    SELECT extract(month FROM at AT TIME ZONE $3)::int AS month, count(DISTINCT project_id) AS n
+    FROM approvals
+    WHERE at >= make_timestamptz($1, 1, 1, 0, 0, 0, $3) AND at < make_timestamptz($1 + 1, 1, 1, 0, 0, 0, $3)
     GROUP BY 1
 ),
 met AS (

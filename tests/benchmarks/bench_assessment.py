@@ -371,6 +371,7 @@ async def _median(times: int, action: Callable[[], Awaitable[Any]]) -> float:
 async def _recompute(dsn: str, registry: SchemeRegistry) -> dict[str, Any]:
     scheme = registry.get(SCHEME)
     conn = await _connect(dsn)
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)  # what LiveScores reads with
     try:
 
         async def read() -> tuple[Any, ...]:
@@ -380,7 +381,7 @@ async def _recompute(dsn: str, registry: SchemeRegistry) -> dict[str, Any]:
             return events, branches, departments
 
         read_s, (events, branches, departments) = await _best(RECOMPUTES, read)
-        query_s, _ = await _best(RECOMPUTES, lambda: conn.fetch(reads._EVENTS, YEAR, list(TYPES)))
+        query_s, _ = await _best(RECOMPUTES, lambda: conn.fetch(reads._EVENTS, YEAR, list(TYPES), 0, reads.LAST))
 
         async def folded() -> Any:
             return fold(YEAR, events, branches, departments, [])
@@ -395,12 +396,12 @@ async def _recompute(dsn: str, registry: SchemeRegistry) -> dict[str, Any]:
             _profile(lambda: score_period(scheme, fold(YEAR, events, branches, departments, []), AS_OF))
 
         async def fresh() -> Any:
-            return await LiveScores(registry, SCHEME, TZ).scores(conn, YEAR, scheme, [], 0, AS_OF)
+            return await LiveScores(registry, SCHEME, TZ).scores(pool, YEAR, scheme, [], 0, AS_OF)
 
         total_s, _ = await _best(RECOMPUTES, fresh)
         live = LiveScores(registry, SCHEME, TZ)
-        await live.scores(conn, YEAR, scheme, [], 0, AS_OF)
-        cached_s = await _median(21, lambda: live.scores(conn, YEAR, scheme, [], 0, AS_OF))
+        await live.scores(pool, YEAR, scheme, [], 0, AS_OF)
+        cached_s = await _median(21, lambda: live.scores(pool, YEAR, scheme, [], 0, AS_OF))
         watermark_s = await _median(21, lambda: reads.watermark(conn))
         return {
             "total": total_s,
@@ -415,6 +416,7 @@ async def _recompute(dsn: str, registry: SchemeRegistry) -> dict[str, Any]:
             "live": live,
         }
     finally:
+        await pool.close()
         await conn.close()
 
 
@@ -433,6 +435,7 @@ async def _live_reads(dsn: str, registry: SchemeRegistry, year: Year, live: Live
     the API: while a read holds it, no event is handled)."""
     scheme = registry.get(SCHEME)
     conn = await _connect(dsn)
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)  # what LiveScores reads with
     inbox = Inbox("projection", handler())
     applying, reading, held = [], [], []
     try:
@@ -447,12 +450,13 @@ async def _live_reads(dsn: str, registry: SchemeRegistry, year: Year, live: Live
             ticker = asyncio.create_task(_tick(longest))
             await asyncio.sleep(0)
             started = time.perf_counter()
-            await live.scores(conn, YEAR, scheme, [], 0, AS_OF)
+            await live.scores(pool, YEAR, scheme, [], 0, AS_OF)
             reading.append(time.perf_counter() - started)
             ticker.cancel()
             held.append(longest[0])
         return {"apply": statistics.median(applying), "read": statistics.median(reading), "held": max(held)}
     finally:
+        await pool.close()
         await conn.close()
 
 

@@ -408,3 +408,58 @@ def test_exports_one_row_per_subject_with_chinese_headers(api: TestClient) -> No
     assert parsed[0][:4] == ["编号", "名称", "所属部门", "总分"] and [r[0] for r in parsed[1:]] == ["zwb"]
     member = bearer(Role.MEMBER, "fgw", "fgw-b1", "m-001")
     assert api.get("/assessment/periods/2026/export.csv", headers=member).status_code == 403
+
+
+def test_one_branch_code_in_two_departments_is_two_subjects(
+    new_database: Callable[[str], str], store_dsn: str, kafka_bootstrap: str
+) -> None:
+    c = City(2026)
+    c.department("fgw", "市发改委", [("b1", "发改一支部", "s-1", "王强")])
+    c.department("jw", "市教育局", [("b1", "教育一支部", "s-1", "王强")])  # one code, one secretary, twice
+    topic = c.topic("fgw", at("2026-02-10"))
+    p = c.project("fgw", "b1", "s-1", topic, plan("2026-12-31"))  # due on the period's last day: never late
+    c.submitted(p, at("2026-02-12"))
+    c.approved(p, at("2026-02-14"))  # +10
+    dsn = new_database("projection_codes")
+    feed(dsn, c.envelopes)
+    with _api(dsn, new_database("store_codes"), kafka_bootstrap) as api:
+        rows = scores(api, "branch")["items"]
+        assert [(r["department"], r["subject_id"], r["total"], r["city_rank"]) for r in rows] == [
+            ("fgw", "b1", "10.00", 1),
+            ("jw", "b1", "0.00", 2),
+        ]
+        secretaries = scores(api, "secretary")["items"]
+        assert [(r["department"], r["branch"], r["total"]) for r in secretaries] == [
+            ("fgw", "b1", "10.00"),
+            ("jw", "b1", "0.00"),
+        ]
+        ambiguous = api.get("/assessment/periods/2026/scores/branch/b1", headers=AUDITOR)
+        assert ambiguous.status_code == 422 and "fgw/b1, jw/b1" in ambiguous.json()["detail"]
+        named = api.get("/assessment/periods/2026/scores/branch/b1", params={"department": "jw"}, headers=AUDITOR)
+        assert named.status_code == 200 and named.json()["name"] == "教育一支部"
+        body = {"subject_type": "branch", "subject_id": "b1", "points": 3, "reason": "专项"}
+        assert post(api, "adjustments", body, ORG_A).status_code == 422
+        proposed = post(api, "adjustments", {**body, "department": "jw"}, ORG_A).json()
+        assert proposed["department"] == "jw"
+        # While pending it is the organisers' and auditors' business only.
+        secretary = bearer(Role.SECRETARY, "jw", "b1", "s-1")
+        mine = api.get("/assessment/periods/2026/scores/branch/b1", headers=secretary).json()
+        assert mine["department"] == "jw" and mine["adjustments"] == []
+        assert (
+            len(
+                api.get("/assessment/periods/2026/scores/branch/b1?department=jw", headers=AUDITOR).json()[
+                    "adjustments"
+                ]
+            )
+            == 1
+        )
+        post(api, f"adjustments/{proposed['adjustment_id']}/approve", {}, ORG_B)
+        totals_now = {(r["department"], r["subject_id"]): r["total"] for r in scores(api, "branch")["items"]}
+        assert totals_now == {("fgw", "b1"): "10.00", ("jw", "b1"): "3.00"}
+        assert [
+            a["state"]
+            for a in api.get("/assessment/periods/2026/scores/branch/b1", headers=secretary).json()["adjustments"]
+        ] == ["approved"]
+        committee = bearer(Role.COMMITTEE, "fgw", subject="c-fgw")
+        other = api.get("/assessment/periods/2026/scores", params={"department": "jw"}, headers=committee)
+        assert other.status_code == 403 and "not of jw" in other.json()["detail"]

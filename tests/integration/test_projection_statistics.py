@@ -97,9 +97,10 @@ def filed(
     }
     steps = [("Drafted", draft, drafted), ("Submitted", {}, drafted)]
     if approved:
-        steps.append(
-            ("Approved", {"record_no": f"{branch}-{year}", "title": draft["title"], "milestones": PLAN}, approved)
-        )
+        # Filing stamps the programme time it approved at; the store records its own clock's (a
+        # rehearsal's manual clock stands in 2026 while the wall clock does not): months go by `at`.
+        done = {"record_no": f"{branch}-{year}", "title": draft["title"], "milestones": PLAN, "at": approved}
+        steps.append(("Approved", done, "2030-06-15T12:00:00+00:00"))
     if withdrawn:
         steps.append(("Withdrawn", {"reason": "调整"}, withdrawn))
     return [

@@ -18,7 +18,7 @@ NOW = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
 
 
 def propose(book: PeriodBook, key: str, amount: object, subject: str = "fgw-b1", who: dict[str, str] = A) -> None:
-    book.propose(key, "branch", subject, amount, "理由", ["文件"], ROOM, who, f"request-{key}", NOW)
+    book.propose(key, "branch", "fgw", subject, amount, "理由", ["文件"], ROOM, who, f"request-{key}", NOW)
 
 
 def test_an_adjustment_counts_only_once_another_organiser_approves_it() -> None:

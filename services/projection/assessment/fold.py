@@ -5,12 +5,16 @@ events count in its year's period, a topic's in its year's. Times are the progra
 an event carries (`at`, stamped by its service's clock), else when it was recorded.
 
 The rules, each also said by the scheme line it feeds:
-- a branch's project is its first approved one of the year not withdrawn; none: 未立项;
-- milestones are judged on the last approved plan and the date tasking recorded them met;
+- a branch's project is its first approved one of the year not withdrawn within the year; none: 未立项;
+- milestones are judged on the last approved plan and the date they were met; one declared met
+  only after its due date is late, whatever date it gives (no back-dating);
 - a warning counts when the colour rises to yellow or red (a fall from red to yellow is none);
 - a rejected rectification answer is no answer: the branch must answer again;
 - a revision is the secretary's resubmission after the committee returned the project; a review
-  is the committee's answer (approval or return) to a submission.
+  is the committee's answer (approval or return) to a submission, and none is owed for one the
+  branch withdrew first;
+- subjects are told apart by department: a branch is (department, code), a secretary (department,
+  branch, id), since codes are unique only within their department.
 """
 
 from __future__ import annotations
@@ -96,9 +100,10 @@ class BranchEntry:
 
 @dataclass(frozen=True)
 class SubjectAdjustment:
-    """An approved 加减分 of one subject in one period."""
+    """An approved 加减分 of one subject (of a department) in one period."""
 
     subject_type: str
+    department: str
     subject_id: str
     period: int
     adjustment: Adjustment
@@ -110,7 +115,7 @@ class PeriodFacts:
     branches: tuple[BranchFacts, ...]
     secretaries: tuple[tuple[SecretaryFacts, str], ...]  # with the secretary's name
     departments: tuple[DepartmentFacts, ...]
-    names: Mapping[tuple[str, str], str]  # (subject type, id) → name
+    names: Mapping[tuple[str, str, str], str]  # (subject type, department, id) → name
     events: Mapping[str, Event]  # every event a fact cites
 
 
@@ -133,7 +138,7 @@ class _Project:
     year: int
     drafted: str
     approved: tuple[dt.date, tuple[str, ...]] | None = None
-    withdrawn: bool = False
+    withdrawn: dt.date | None = None
     plan: dict[str, tuple[dt.date, str]] = field(default_factory=dict)
     met: dict[str, tuple[dt.date, str]] = field(default_factory=dict)
     inspections: list[Inspection] = field(default_factory=list)
@@ -203,13 +208,19 @@ class _Folder:
         project.plan = plan
 
     def _Withdrawn(self, project: _Project, e: Event) -> None:
-        project.withdrawn = True
+        project.withdrawn = _day(e)
+        project.reviewed.append(("withdrawn", _day(e), self.cite(e)))
 
     # -- tasking ----------------------------------------------------------------------------------
     def _MilestoneMet(self, project: _Project, e: Event) -> None:
         milestone = str(e.payload.get("milestone_id"))
-        if milestone not in project.met:
-            project.met[milestone] = (_date(e.payload.get("met_on"), _day(e)), self.cite(e))
+        if milestone in project.met:
+            return
+        met_on = _date(e.payload.get("met_on"), _day(e))
+        due = project.plan.get(milestone)
+        if e.payload.get("at") and due is not None and _day(e) > due[0]:
+            met_on = max(met_on, _day(e))  # declared after its due date: late, whatever it says
+        project.met[milestone] = (met_on, self.cite(e))
 
     # -- inspection -------------------------------------------------------------------------------
     def _InspectionRecorded(self, project: _Project, e: Event) -> None:
@@ -281,16 +292,23 @@ class _Folder:
         project.brand = Brand(str(e.payload.get("name", "")), (self.cite(e),))
 
 
-def _counted(project: _Project) -> bool:
-    return project.approved is not None and not project.withdrawn
+def _counted(project: _Project, period: int) -> bool:
+    """Approved, and not withdrawn within the period (a withdrawal after it changes nothing of it)."""
+    withdrawn = project.withdrawn is not None and project.withdrawn <= dt.date(period, 12, 31)
+    return project.approved is not None and not withdrawn
+
+
+def _chosen(projects: Sequence[_Project], period: int) -> _Project | None:
+    """The project a branch is scored on: its first approved of the period that counts."""
+    counted = [p for p in projects if _counted(p, period)]
+    return min(counted, key=lambda p: (p.approved[0], p.id), default=None)  # type: ignore[index]
 
 
 def _branch_facts(key: tuple[str, str], period: int, projects: Sequence[_Project], adjustments: Any) -> BranchFacts:
-    counted = sorted((p for p in projects if _counted(p)), key=lambda p: p.approved[0])  # type: ignore[index]
     department, branch = key
-    if not counted:
+    p = _chosen(projects, period)
+    if p is None:
         return BranchFacts(branch, department, period, None, adjustments=adjustments)
-    p = counted[0]
     assert p.approved is not None
     milestones = tuple(
         Milestone(
@@ -323,12 +341,15 @@ def _rectifications(p: _Project) -> tuple[Rectification, ...]:
 
 
 def _answers(p: _Project, first: str, then: tuple[str, ...]) -> list[tuple[dt.date, str, tuple[dt.date, str] | None]]:
-    """Each `first` step of the project's review history, with the next of the `then` steps after it."""
+    """Each `first` step of the project's review history, with the next of the `then` steps after it;
+    one the branch withdrew before that step came is left out (nothing was owed any more)."""
     found = []
     for index, (kind, on, event_id) in enumerate(p.reviewed):
         if kind == first:
-            following = next(((o, i) for k, o, i in p.reviewed[index + 1 :] if k in then), None)
-            found.append((on, event_id, following))
+            following = next(((k, o, i) for k, o, i in p.reviewed[index + 1 :] if k in (*then, "withdrawn")), None)
+            if following is not None and following[0] == "withdrawn":
+                continue
+            found.append((on, event_id, following[1:] if following else None))
     return found
 
 
@@ -368,24 +389,26 @@ def fold(
     by_key: dict[tuple[str, str], list[_Project]] = {key: [] for key in keys}
     for p in mine:
         by_key[(p.department, p.branch)].append(p)
-    adjusted: dict[tuple[str, str], list[Adjustment]] = {}
+    adjusted: dict[tuple[str, str, str], list[Adjustment]] = {}
     for a in adjustments:
         if a.period == period:
-            adjusted.setdefault((a.subject_type, a.subject_id), []).append(a.adjustment)
-    names: dict[tuple[str, str], str] = {("department", code): name for code, name in (departments or {}).items()}
+            adjusted.setdefault((a.subject_type, a.department, a.subject_id), []).append(a.adjustment)
+    names: dict[tuple[str, str, str], str] = {
+        ("department", code, code): name for code, name in (departments or {}).items()
+    }
     branches, secretaries = [], []
     for key in keys:
         department, branch = key
-        facts = _branch_facts(key, period, by_key[key], tuple(adjusted.get(("branch", branch), ())))
+        facts = _branch_facts(key, period, by_key[key], tuple(adjusted.get(("branch", *key), ())))
         branches.append(facts)
         entry = entries.get(key)
-        names[("branch", branch)] = entry.name if entry else ""
+        names[("branch", *key)] = entry.name if entry else ""
         secretary = (entry.secretary_id if entry else None) or next(
             (p.submitter for p in by_key[key] if p.submitter), None
         )
         if secretary:
-            names[("secretary", secretary)] = entry.secretary_name if entry else ""
-            counted = [p for p in by_key[key] if _counted(p)]
+            names[("secretary", department, secretary)] = entry.secretary_name if entry else ""
+            chosen = _chosen(by_key[key], period)
             secretaries.append(
                 (
                     SecretaryFacts(
@@ -394,10 +417,10 @@ def fold(
                         department,
                         period,
                         revisions=_revisions(by_key[key]),
-                        rectifications=_rectifications(counted[0]) if counted else (),
-                        adjustments=tuple(adjusted.get(("secretary", secretary), ())),
+                        rectifications=_rectifications(chosen) if chosen else (),
+                        adjustments=tuple(adjusted.get(("secretary", department, secretary), ())),
                     ),
-                    names[("secretary", secretary)],
+                    names[("secretary", department, secretary)],
                 )
             )
     codes = sorted({*(departments or {}), *(department for department, _ in keys)})
@@ -414,12 +437,12 @@ def fold(
             period,
             topics=tuple(topics.get(code, ())),
             reviews=tuple(reviews.get(code, ())),
-            adjustments=tuple(adjusted.get(("department", code), ())),
+            adjustments=tuple(adjusted.get(("department", code, code), ())),
         )
         for code in codes
     )
     for code in codes:
-        names.setdefault(("department", code), "")
+        names.setdefault(("department", code, code), "")
     return PeriodFacts(period, tuple(branches), tuple(secretaries), department_facts, names, folder.cited)
 
 

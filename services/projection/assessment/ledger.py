@@ -84,6 +84,7 @@ class PeriodBook(VanguardAggregate):
         self,
         adjustment_id: str,
         subject_type: str,
+        department: str,
         subject_id: str,
         amount: Any,
         reason: str,
@@ -97,11 +98,12 @@ class PeriodBook(VanguardAggregate):
             subject_type in SUBJECT_TYPES, f"subject type '{subject_type}' is unknown; use {', '.join(SUBJECT_TYPES)}"
         )
         value = points(amount)
-        self._within(subject_type, subject_id, value, room, counting_pending=True)
+        self._within(subject_type, department, subject_id, value, room, counting_pending=True)
         check(len(evidence) <= MAX_EVIDENCE, f"at most {MAX_EVIDENCE} pieces of evidence")
         self._proposed(
             adjustment_id=adjustment_id,
             subject_type=subject_type,
+            department=text(department, "department", 64),
             subject_id=text(subject_id, "subject id", 64),
             points=str(value),
             reason=text(reason, "reason", MAX_REASON),
@@ -112,7 +114,13 @@ class PeriodBook(VanguardAggregate):
         )
 
     def _within(
-        self, subject_type: str, subject_id: str, value: Decimal, room: tuple[Decimal, Decimal], counting_pending: bool
+        self,
+        subject_type: str,
+        department: str,
+        subject_id: str,
+        value: Decimal,
+        room: tuple[Decimal, Decimal],
+        counting_pending: bool,
     ) -> None:
         """The scheme's limits on one subject's adjustments in the period (approved, and pending ones
         when proposing, so that approving everything proposed never exceeds them)."""
@@ -120,7 +128,8 @@ class PeriodBook(VanguardAggregate):
         taken = [
             Decimal(a["points"])
             for a in self.adjustments.values()
-            if (a["subject_type"], a["subject_id"]) == (subject_type, subject_id) and a["state"] in states
+            if (a["subject_type"], a.get("department"), a["subject_id"]) == (subject_type, department, subject_id)
+            and a["state"] in states
         ]
         max_add, max_deduct = room
         if value > 0:
@@ -143,6 +152,7 @@ class PeriodBook(VanguardAggregate):
         self,
         adjustment_id: str,
         subject_type: str,
+        department: str,
         subject_id: str,
         points: str,
         reason: str,
@@ -155,6 +165,7 @@ class PeriodBook(VanguardAggregate):
             "adjustment_id": adjustment_id,
             "period": self.period,
             "subject_type": subject_type,
+            "department": department,
             "subject_id": subject_id,
             "points": points,
             "reason": reason,
@@ -183,7 +194,8 @@ class PeriodBook(VanguardAggregate):
             found["proposed_by"].get("id") != actor.get("id"),
             "an adjustment needs a second organiser's approval: its proposer may not approve it",
         )
-        self._within(found["subject_type"], found["subject_id"], Decimal(found["points"]), room, counting_pending=False)
+        subject = (found["subject_type"], found.get("department", ""), found["subject_id"])
+        self._within(*subject, Decimal(found["points"]), room, counting_pending=False)
         self._decided(
             adjustment_id=adjustment_id,
             state="approved",

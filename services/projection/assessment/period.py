@@ -63,25 +63,23 @@ def score_period(scheme: Scheme, facts: PeriodFacts, as_of: dt.date | None = Non
     departments = [score_department(scheme, f, by_department.get(f.department, []), as_of) for f in facts.departments]
     names = facts.names
 
-    def ranked(kind: str, scores: list[Score], branches: Mapping[str, str] | None = None) -> tuple[Result, ...]:
-        by_id = {s.subject_id: s for s in scores}
+    def ranked(kind: str, scores: list[Score]) -> tuple[Result, ...]:
+        by_key = {s.key: s for s in scores}
         return tuple(
             Result(
-                by_id[r.subject_id],
-                names.get((kind, r.subject_id), ""),
-                stars(scheme, by_id[r.subject_id]) if kind == "branch" else None,
+                by_key[r.key],
+                names.get((kind, r.department, r.subject_id), ""),
+                stars(scheme, by_key[r.key]) if kind == "branch" else None,
                 r.city,
                 r.in_department,
-                (branches or {}).get(r.subject_id),
+                r.unit or None,
             )
             for r in rank(scheme, scores)
         )
 
     results = {
         "branch": ranked("branch", [s for _, s in branch_scores.values()]),
-        "secretary": ranked(
-            "secretary", [s for s, _, _ in secretaries], {s.subject_id: branch for s, _, branch in secretaries}
-        ),
+        "secretary": ranked("secretary", [s for s, _, _ in secretaries]),
         "department": ranked("department", departments),
     }
     last_day = dt.date(facts.period, 12, 31)

@@ -55,6 +55,12 @@ class Score:
     flags: tuple[str, ...]
     scheme_version: str
     scheme_hash: str
+    unit: str = ""  # a secretary's branch: one person may lead two
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What tells subjects apart: codes are unique only within their department."""
+        return (self.department, self.unit, self.subject_id)
 
     def line(self, code: str) -> ScoreLine:
         return next(line for line in self.lines if line.code == code)
@@ -97,6 +103,7 @@ def _score(
     subject: tuple[str, str, int],
     lines: list[ScoreLine],
     flags: tuple[str, ...] = (),
+    unit: str = "",
 ) -> Score:
     subject_id, department, period = subject
     total = section.base + sum((line.points for line in lines), Decimal(0))
@@ -111,6 +118,7 @@ def _score(
         tuple(flags),
         scheme.version,
         scheme.content_hash,
+        unit,
     )
 
 
@@ -181,7 +189,8 @@ def _sorted(verdicts: Iterable[tuple[str | None, EventIds]]) -> dict[str, list[E
 
 def score_secretary(scheme: Scheme, facts: SecretaryFacts, branch: Score, as_of: dt.date | None = None) -> Score:
     """Their branch's result (times the scheme's share) plus their own timeliness."""
-    if (branch.subject_type, branch.subject_id, branch.period) != ("branch", facts.branch_id, facts.period):
+    scored_on = (branch.subject_type, branch.subject_id, branch.department, branch.period)
+    if scored_on != ("branch", facts.branch_id, facts.department, facts.period):
         raise ValueError(f"secretary {facts.secretary_id} is scored on branch {facts.branch_id} in {facts.period}")
     today, section, f = _as_of(facts.period, as_of), scheme.secretary, facts
     result = section.line("branch_result")
@@ -197,7 +206,8 @@ def score_secretary(scheme: Scheme, facts: SecretaryFacts, branch: Score, as_of:
         _each(section.line("rectification_answered_late"), answers["late"]),
     ]
     subject = (f.secretary_id, f.department, f.period)
-    return _score(scheme, section, "secretary", subject, lines + _adjustments(scheme, f.adjustments), branch.flags)
+    adjusted = lines + _adjustments(scheme, f.adjustments)
+    return _score(scheme, section, "secretary", subject, adjusted, branch.flags, unit=f.branch_id)
 
 
 def score_department(
@@ -264,18 +274,23 @@ class Rank:
     total: Decimal
     city: int
     in_department: int
+    unit: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.department, self.unit, self.subject_id)
 
 
-def _places(scheme: Scheme, ordered: Sequence[Score]) -> dict[str, int]:
-    places: dict[str, int] = {}
+def _places(scheme: Scheme, ordered: Sequence[Score]) -> dict[tuple[str, str, str], int]:
+    places: dict[tuple[str, str, str], int] = {}
     for index, score in enumerate(ordered):
         previous = ordered[index - 1] if index else None
         if previous is not None and previous.total == score.total:
-            places[score.subject_id] = places[previous.subject_id]
+            places[score.key] = places[previous.key]
         elif scheme.ties == "dense":
-            places[score.subject_id] = (places[previous.subject_id] + 1) if previous is not None else 1
+            places[score.key] = (places[previous.key] + 1) if previous is not None else 1
         else:
-            places[score.subject_id] = index + 1
+            places[score.key] = index + 1
     return places
 
 
@@ -284,9 +299,9 @@ def rank(scheme: Scheme, scores: Sequence[Score]) -> tuple[Rank, ...]:
     kinds = {(s.subject_type, s.period) for s in scores}
     if len(kinds) > 1:
         raise ValueError(f"rank one subject type in one period at a time, not {sorted(kinds)}")
-    ordered = sorted(scores, key=lambda s: (-s.total, s.subject_id))
+    ordered = sorted(scores, key=lambda s: (-s.total, s.subject_id, s.department, s.unit))
     city = _places(scheme, ordered)
-    local: dict[str, int] = {}
+    local: dict[tuple[str, str, str], int] = {}
     for department in {s.department for s in ordered}:
         local.update(_places(scheme, [s for s in ordered if s.department == department]))
-    return tuple(Rank(s.subject_id, s.department, s.total, city[s.subject_id], local[s.subject_id]) for s in ordered)
+    return tuple(Rank(s.subject_id, s.department, s.total, city[s.key], local[s.key], s.unit) for s in ordered)
