@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import httpx
 import pytest
 
@@ -104,7 +106,9 @@ def test_a_project_is_filed_returned_revised_and_approved_and_the_audit_trail_sh
     assert [r["aggregate_version"] for r in rows] == [1, 2, 3, 4, 5, 6]
     assert rows[2]["actor"]["role"] == "committee" and rows[0]["actor"]["role"] == "secretary"
     assert all(r["source_service"] == "filing" and r["source_instance"] == "fgw" for r in rows)
-    assert rows[2]["payload"] == {"reasons": ["目标需量化"]}
+    returned = rows[2]["payload"]
+    assert returned["reasons"] == ["目标需量化"] and set(returned) == {"reasons", "at"}  # at: the programme time
+    assert dt.datetime.fromisoformat(returned["at"]).tzinfo is not None
     overview = httpx.get(f"{proj_url}/projects/{pid}", headers=auditor).json()
     assert overview["state"] == "approved" and overview["targets"][1] == "年服务船员≥2000人次"
     eventually(

@@ -300,6 +300,9 @@ def test_adjustments_need_a_second_organiser_and_stay_within_the_schemes_limits(
     raw = {**ORG_B, "Content-Type": "application/json"}
     assert api.post("/assessment/periods/2026/adjustments", content=huge, headers=raw).status_code == 422
     assert post(api, "adjustments", {**body, "reason": "有\x00控制符"}, ORG_B).status_code == 422
+    assert post(api, "adjustments", {**body, "department": "fgw\u202e"}, ORG_B).status_code == 422
+    nothing = {"points": "", "subject_id": "x", "department": None, "subject_type": "department", "reason": "\u0001"}
+    assert post(api, "adjustments", nothing, ORG_B).status_code == 422  # found by the fuzz run: was a 500
     own = post(api, f"adjustments/{adjustment['adjustment_id']}/approve", {}, ORG_A)
     assert own.status_code == 409 and "second organiser" in own.json()["detail"]
     approved = post(api, f"adjustments/{adjustment['adjustment_id']}/approve", {}, ORG_B)
