@@ -56,12 +56,16 @@ def event(row: asyncpg.Record, timezone: dt.tzinfo) -> Event:
     )
 
 
+async def period_rows(conn: asyncpg.Connection, period: int, after: int = 0, upto: int = LAST) -> list[asyncpg.Record]:
+    """The period's events the scheme reads, applied here after `after` and up to `upto`, in order
+    (undecoded: `event()` makes each an Event)."""
+    return await conn.fetch(_EVENTS, period, list(TYPES), after, upto)
+
+
 async def period_events(
     conn: asyncpg.Connection, period: int, timezone: dt.tzinfo, after: int = 0, upto: int = LAST
 ) -> list[Event]:
-    """The period's events the scheme reads, applied here after `after` and up to `upto`, in order."""
-    rows = await conn.fetch(_EVENTS, period, list(TYPES), after, upto)
-    return [event(row, timezone) for row in rows]
+    return [event(row, timezone) for row in await period_rows(conn, period, after, upto)]
 
 
 async def roster(conn: asyncpg.Connection) -> tuple[list[BranchEntry], dict[str, str]]:

@@ -5,17 +5,20 @@ order): the facts are read back from the audit trail when scores are asked for. 
 until another event is applied (the watermark moves), an adjustment is decided (the book's version)
 or the programme's date moves. The events read are kept too, so that a read after new events
 fetches only those (the projection has one consumer, whose batches commit in the order of their
-applied numbers: nothing lands below the watermark once it is read). Folding and scoring run in a
-worker thread, one computation at a time; readers who arrive meanwhile wait for its result.
+applied numbers: nothing lands below the watermark once it is read). Decoding, folding and scoring
+run in a worker thread, one computation at a time, the cyclic garbage collector paused meanwhile;
+readers who arrive meanwhile wait for its result.
 `./vanguard bench assessment` measures it at the seed's scale.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import gc
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,40 +84,50 @@ class LiveScores:
                 if found is not None:
                     self._kept.move_to_end(key)
                     return found
-                events = await self._events(conn, period, watermark)
+                kept = self._read.get(period)
+                if kept is None or watermark < kept.watermark:  # the audit trail was rebuilt: all again
+                    kept = _Read(0, [])
+                rows = await reads.period_rows(conn, period, kept.watermark, watermark)
                 branches, departments = await reads.roster(conn)
-            computed = await asyncio.to_thread(
-                _compute, scheme, period, events, branches, departments, adjustments, as_of
+            computed, events = await asyncio.to_thread(
+                _compute, scheme, period, kept.events, rows, self.timezone, branches, departments, adjustments, as_of
             )
+            self._read[period] = _Read(watermark, events)
+            self._read.move_to_end(period)
+            while len(self._read) > PERIODS_KEPT:
+                self._read.popitem(last=False)
             self._kept[key] = computed
             while len(self._kept) > KEPT:
                 self._kept.popitem(last=False)
             return computed
 
-    async def _events(self, conn: asyncpg.Connection, period: int, watermark: int) -> list[Event]:
-        """The period's events up to the watermark: those read before, and what was applied since
-        (all of them again if the audit trail was rebuilt below what was read)."""
-        kept = self._read.get(period)
-        if kept is None or watermark < kept.watermark:
-            kept = _Read(0, [])
-        if watermark > kept.watermark:
-            new = await reads.period_events(conn, period, self.timezone, kept.watermark, watermark)
-            kept = _Read(watermark, kept.events + new)
-        self._read[period] = kept
-        self._read.move_to_end(period)
-        while len(self._read) > PERIODS_KEPT:
-            self._read.popitem(last=False)
-        return kept.events
+
+@contextlib.contextmanager
+def _no_cyclic_collection() -> Iterator[None]:
+    """Tens of thousands of objects are made and kept at once: the cyclic collector would traverse
+    them again and again (half the time of a recompute, measured) and free none of them."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _compute(
     scheme: Scheme,
     period: int,
-    events: list[Event],
+    kept: list[Event],
+    rows: list[asyncpg.Record],
+    timezone: dt.tzinfo,
     branches: list[BranchEntry],
     departments: dict[str, str],
     adjustments: Sequence[SubjectAdjustment],
     as_of: dt.date,
-) -> Live:
-    scores = score_period(scheme, fold(period, events, branches, departments, adjustments), as_of)
-    return Live(scores, as_data(scores))
+) -> tuple[Live, list[Event]]:
+    """In a worker thread: the new rows decoded, every event folded, scored, and made plain data."""
+    with _no_cyclic_collection():
+        events = kept + [reads.event(row, timezone) for row in rows]
+        scores = score_period(scheme, fold(period, events, branches, departments, adjustments), as_of)
+        return Live(scores, as_data(scores)), events
