@@ -69,6 +69,21 @@ def advisory_key(schema: str, table: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+def append_only(schema: str, table: str, qualified: str) -> list[str]:
+    """History is append-only: the table refuses UPDATE, DELETE and TRUNCATE, from any role (a
+    trigger holds even for the table's owner; only dropping the trigger, itself logged DDL, lifts it)."""
+    function = f"{quote(schema)}.vanguard_append_only"
+    return [
+        f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "RAISE EXCEPTION 'stored events are append-only: % on % is refused', TG_OP, TG_TABLE_NAME "
+        "USING ERRCODE = 'insufficient_privilege'; END $$",
+        f"CREATE OR REPLACE TRIGGER {quote(derived_name(table, '_append_only'))} BEFORE UPDATE OR DELETE "
+        f"ON {qualified} FOR EACH ROW EXECUTE FUNCTION {function}()",
+        f"CREATE OR REPLACE TRIGGER {quote(derived_name(table, '_no_truncate'))} BEFORE TRUNCATE "
+        f"ON {qualified} FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
+    ]
+
+
 class EventsSQL:
     """Statements for one stored-events table (`with_ids`: it has a notification sequence)."""
 
@@ -93,6 +108,7 @@ class EventsSQL:
             return
         index = quote(derived_name(table, "_notification_id_idx"))
         self.create.append(f"CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {self.qualified} (notification_id ASC)")
+        self.create += append_only(schema, table, self.qualified)
         key = advisory_key(schema, table)
         self._exclusive = f"SELECT pg_advisory_xact_lock({key})"
         shared = f"SELECT pg_advisory_xact_lock_shared({key})"
