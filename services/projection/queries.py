@@ -37,6 +37,10 @@ def _row(record: asyncpg.Record) -> dict[str, Any]:
     return out
 
 
+def rows(records: list[asyncpg.Record]) -> list[dict[str, Any]]:
+    return [_row(r) for r in records]
+
+
 def _project(record: asyncpg.Record) -> dict[str, Any]:
     """A project row with the Chinese label of its state (filing's, or its acceptance stage)."""
     row = _row(record)

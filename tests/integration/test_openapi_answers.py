@@ -296,6 +296,7 @@ def test_projection_answers_as_its_document_says(new_database: Callable[[str], s
         for path in ("/statistics", "/statistics/monthly", "/statistics/coverage"):
             ok(p.get(path, params={"year": 2026}, headers=auditor()))
         assessment_answers(p)
+        assert ok(p.get("/audit/events", params={"limit": 2}, headers=auditor()))["more"] is True
     every_operation_answered(p, ("post", "/admin/clock"))  # the system clock cannot be moved: a 409
 
 
