@@ -1,7 +1,9 @@
 """The audit archive (.vgaudit): one instance's events with their chain links, its signed
-checkpoints and its public key, as JSON lines. Line 1 is the header; then one line per event,
-`{"e": [position, originator_id, version, topic, state (base64), previous head, head (hex)]}`, in
-notification order; then one per checkpoint, `{"c": [position, head (hex), at, signature (base64)]}`."""
+checkpoints and its public key, as lines of UTF-8 text. Line 1 is the header (JSON); then one line
+per event, in notification order, its fields separated by tabs (none of them can hold one):
+`e, position, originator_id, version, topic, state (base64), previous head, head (hex)`; then one
+JSON line per checkpoint, `{"c": [position, head (hex), at, signature (base64)]}`. Tabs, not JSON,
+for the events: a verifier reads millions of them, and splitting a line costs a tenth of parsing it."""
 
 from __future__ import annotations
 
@@ -45,8 +47,8 @@ def write(out: IO[str], archive: Archive) -> None:
     for lk in archive.links:
         e = lk.event
         state = base64.b64encode(e.state).decode()
-        row = [e.position, e.originator_id, e.originator_version, e.topic, state, lk.previous.hex(), lk.head.hex()]
-        out.write(json.dumps({"e": row}, ensure_ascii=False) + "\n")
+        fields = (str(e.position), e.originator_id, str(e.originator_version), e.topic, state)
+        out.write("\t".join(("e", *fields, lk.previous.hex(), lk.head.hex())) + "\n")
     for c in archive.checkpoints:
         row = [c.position, c.head.hex(), c.at, base64.b64encode(c.signature).decode()]
         out.write(json.dumps({"c": row}) + "\n")
@@ -87,21 +89,17 @@ def _bytes(path: Path, number: int, text: str, hexadecimal: bool) -> bytes:
         ) from None
 
 
-_EVENT = (int, str, int, str, str, str, str)
-
-
-def _link(path: Path, number: int, value: Any) -> Link:
-    """An event line's link: checked field by field only when the quick way fails."""
+def _link(path: Path, number: int, text: str) -> Link:
+    """An event line's link; a line that is not one is refused naming the line and what is wrong."""
+    fields = text.rstrip("\n").split("\t")
+    if len(fields) != 8:
+        raise ArchiveError(f"{path}, line {number}: an event line has 8 tab-separated fields, this one {len(fields)}")
+    _, position, oid, version, topic, state, previous, head = fields
     try:
-        p, oid, version, topic, state, previous, head = value
-        if type(p) is int and type(version) is int and type(oid) is str and type(topic) is str:
-            event = StoredEvent(p, oid, version, topic, base64.b64decode(state, validate=True))
-            return Link(event, bytes.fromhex(previous), bytes.fromhex(head))
-    except (TypeError, ValueError, binascii.Error):
-        pass
-    p, oid, version, topic, state, previous, head = _fields(path, number, value, _EVENT)
-    event = StoredEvent(p, oid, version, topic, _bytes(path, number, state, False))
-    return Link(event, _bytes(path, number, previous, True), _bytes(path, number, head, True))
+        event = StoredEvent(int(position), oid, int(version), topic, base64.b64decode(state, validate=True))
+        return Link(event, bytes.fromhex(previous), bytes.fromhex(head))
+    except (ValueError, binascii.Error) as error:
+        raise ArchiveError(f"{path}, line {number}: a broken event line ({error})") from None
 
 
 def read(path: Path) -> Archive:
@@ -123,13 +121,14 @@ def read(path: Path) -> Archive:
     except KeyError as missing:
         raise ArchiveError(f"{path}, line 1: the header has no {missing}") from None
     for number, text in lines:
+        if text.startswith("e\t"):
+            archive.links.append(_link(path, number, text))
+            continue
         try:
             row = json.loads(text)
         except json.JSONDecodeError:
             raise ArchiveError(f"{path}, line {number}: not JSON (a file cut short?)") from None
-        if isinstance(row, dict) and "e" in row:
-            archive.links.append(_link(path, number, row["e"]))
-        elif isinstance(row, dict) and "c" in row:
+        if isinstance(row, dict) and "c" in row:
             p, head, at, signature = _fields(path, number, row["c"], (int, str, str, str))
             archive.checkpoints.append(
                 Checkpoint(

@@ -1,6 +1,6 @@
 """python -m tests.benchmarks [name ...]: run the benchmarks in turn, then one combined table.
 
-Names: recorder, http, latency, scheduler, idle, assessment (or bench_recorder, ...). No name: all.
+Names: recorder, http, latency, scheduler, idle, assessment, audit (or bench_recorder, ...). No name: all.
 Each benchmark module exposes `main() -> list[dict]` and starts and stops its own servers.
 """
 
@@ -11,7 +11,7 @@ import sys
 import time
 from typing import Any
 
-BENCHMARKS = ("bench_recorder", "bench_http", "bench_latency", "bench_scheduler", "bench_idle", "bench_assessment")
+BENCHMARKS = ("bench_recorder", "bench_http", "bench_latency", "bench_scheduler", "bench_idle", "bench_assessment", "bench_audit")
 
 
 def _resolve(names: list[str]) -> list[str]:

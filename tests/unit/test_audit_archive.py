@@ -121,9 +121,13 @@ def test_a_checkpoint_signed_with_another_key_fails_with_a_clear_message() -> No
         (b"\xff\xfe binary", "not UTF-8"),
         (b'{"format": "something else"}\n', "not an audit archive"),
         (b'{"format": "vanguard-audit/1", "service": "filing", "instance": "fgw", "public_key": "x", '
-         b'"exported_at": "t"}\n{"e": [1, "a"', "line 2: not JSON"),
+         b'"exported_at": "t"}\n{"c": [1, "a"', "line 2: not JSON"),
         (b'{"format": "vanguard-audit/1", "service": "filing", "instance": "fgw", "public_key": "x", '
-         b'"exported_at": "t"}\n{"e": [true, "a", 1, "t", "", "00", "00"]}\n', "line 2: expected 7 fields"),
+         b'"exported_at": "t"}\ne\t1\ta\t1\n', "line 2: an event line has 8 tab-separated fields, this one 4"),
+        (b'{"format": "vanguard-audit/1", "service": "filing", "instance": "fgw", "public_key": "x", '
+         b'"exported_at": "t"}\ne\tone\ta\t1\tt\t\t00\t00\n', "line 2: a broken event line"),
+        (b'{"format": "vanguard-audit/1", "service": "filing", "instance": "fgw", "public_key": "x", '
+         b'"exported_at": "t"}\n{"c": [true, "00", "t", ""]}\n', "line 2: expected 4 fields"),
     ],
 )  # fmt: skip
 def test_broken_files_are_refused_naming_the_line(tmp_path: Path, content: bytes, phrase: str) -> None:
