@@ -11,7 +11,15 @@ import sys
 import time
 from typing import Any
 
-BENCHMARKS = ("bench_recorder", "bench_http", "bench_latency", "bench_scheduler", "bench_idle", "bench_assessment", "bench_audit")
+BENCHMARKS = (
+    "bench_recorder",
+    "bench_http",
+    "bench_latency",
+    "bench_scheduler",
+    "bench_idle",
+    "bench_assessment",
+    "bench_audit",
+)
 
 
 def _resolve(names: list[str]) -> list[str]:
