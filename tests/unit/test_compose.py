@@ -322,3 +322,8 @@ def test_the_provisioning_job_passes_options_the_cli_accepts_and_reaches_grafana
     # $__rate_interval is derived from the data source's interval: it must be Prometheus's scrape interval.
     assert params["scrape_interval"] == PROMETHEUS["global"]["scrape_interval"]
     assert set(job["depends_on"]) == {"grafana"}
+
+
+def test_kafka_keeps_every_event_without_time_based_deletion() -> None:
+    environment = COMPOSE["services"]["kafka"]["environment"]
+    assert (environment["KAFKA_LOG_RETENTION_MS"], environment["KAFKA_LOG_RETENTION_BYTES"]) == ("-1", "-1")
