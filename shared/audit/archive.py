@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from shared.audit.chain import Link, StoredEvent
+from shared.audit.chain import GENESIS, Link, StoredEvent, extend
 from shared.audit.checkpoint import Checkpoint
 
 FORMAT = "vanguard-audit/1"
@@ -146,6 +146,5 @@ def read(path: Path) -> Archive:
 
 
 def links_of(events: Iterable[StoredEvent]) -> list[Link]:
-    from shared.audit.chain import GENESIS, extend
-
+    """The links of a store's events from its first: the chain an archive carries."""
     return extend(GENESIS, list(events))

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from shared.vocabulary import Colour, CommendationLevel, Grade, Rating
 
 TZ = ZoneInfo("Asia/Shanghai")
+SUBJECT_TYPES = ("branch", "secretary", "department")  # what is scored: 党支部, 支部书记, 部门
 EventIds = tuple[str, ...]
 
 

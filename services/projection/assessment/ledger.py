@@ -17,10 +17,10 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
+from services.projection.assessment.facts import SUBJECT_TYPES
 from shared.domain import VanguardAggregate, check, derived_id, require, text
 from shared.errors import InvalidInput, NotFound
 
-SUBJECT_TYPES = ("branch", "secretary", "department")
 MAX_REASON = 500
 MAX_EVIDENCE = 20
 

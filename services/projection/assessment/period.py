@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from services.projection.assessment.facts import SUBJECT_TYPES as SUBJECT_TYPES
 from services.projection.assessment.fold import Event, PeriodFacts
 from services.projection.assessment.scheme import Scheme
 from services.projection.assessment.score import (
@@ -24,7 +25,6 @@ from services.projection.assessment.score import (
     two_places,
 )
 
-SUBJECT_TYPES = ("branch", "secretary", "department")
 SUBJECT_LABELS = {"branch": "党支部", "secretary": "支部书记", "department": "部门(机关党组织)"}
 
 
