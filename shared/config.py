@@ -24,6 +24,12 @@ class ServiceSettings(CommonSettings):
     port: int = 8000
     workers: int = 1
     relay_metrics_port: int = 0  # the relay process serves /metrics here (0: not at all)
+    # The instance's Ed25519 private key (base64; `./vanguard audit keygen`), or a file holding it.
+    # The relay process's chain follower signs checkpoints of the event store's hash chain with it.
+    # Empty: no checkpoints are signed (the relay says so at start); ./vanguard up makes one per instance.
+    audit_key: str = ""
+    audit_checkpoint_every: int = 1000  # sign after this many new events...
+    audit_checkpoint_seconds: float = 10.0  # ...or this long after the first one not yet signed
     consumer_metrics_port: int = 0  # the consumer process serves /metrics here (0: not at all)
     database_dsn: str = "postgresql://postgres@127.0.0.1:5432/vanguard"
     persistence_module: str = "shared.persistence.asyncpg_store"

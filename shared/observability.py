@@ -35,3 +35,9 @@ DEADLINE_FAILURES = Counter(
     "Supervisions whose deadlines could not be worked out (follow) or warnings that could not be raised (raise)",
     ["stage"],
 )
+CHAIN_POSITION = Gauge(
+    "vanguard_audit_chain_position", "The last event position the hash chain covers", ["service", "instance"]
+)
+CHAIN_CHECKPOINTS = Counter(
+    "vanguard_audit_checkpoints_total", "Signed checkpoints recorded by the chain follower", ["service", "instance"]
+)

@@ -15,6 +15,7 @@ from services.acceptance.config import AcceptanceSettings
 from services.acceptance.limits import create_schema
 from services.acceptance.rubric import Rubrics
 from shared.api import create_service_app
+from shared.api.stored import router as stored_router
 from shared.messaging.envelopes import EnvelopeFactory
 
 SERVICE = "acceptance"
@@ -60,4 +61,5 @@ def create_app(settings: AcceptanceSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.envelopes = EnvelopeFactory(acceptance, SERVICE, settings.instance)
     app.include_router(router)
+    app.include_router(stored_router)
     return app

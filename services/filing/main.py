@@ -8,6 +8,7 @@ from services.filing.api import router
 from services.filing.app import FilingApplication
 from services.filing.config import FilingSettings
 from shared.api import create_service_app
+from shared.api.stored import router as stored_router
 from shared.messaging.envelopes import EnvelopeFactory
 
 SERVICE = "filing"
@@ -36,4 +37,5 @@ def create_app(settings: FilingSettings | None = None) -> FastAPI:
     app.state.applications.append(filing)
     app.state.envelopes = EnvelopeFactory(filing, SERVICE, settings.instance)
     app.include_router(router)
+    app.include_router(stored_router)
     return app

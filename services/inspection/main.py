@@ -8,6 +8,7 @@ from services.inspection.api import router
 from services.inspection.app import InspectionApplication
 from services.inspection.config import InspectionSettings
 from shared.api import create_service_app
+from shared.api.stored import router as stored_router
 from shared.messaging.envelopes import EnvelopeFactory
 
 SERVICE = "inspection"
@@ -36,4 +37,5 @@ def create_app(settings: InspectionSettings | None = None) -> FastAPI:
     app.state.applications.append(inspection)
     app.state.envelopes = EnvelopeFactory(inspection, SERVICE, settings.instance)
     app.include_router(router)
+    app.include_router(stored_router)
     return app

@@ -10,7 +10,7 @@ import json
 
 import asyncpg
 
-from services.projection import acceptance_handlers, inspection_handlers, roster_handlers
+from services.projection import acceptance_handlers, audit_checkpoints, inspection_handlers, roster_handlers
 from services.projection.facts import recorded_at
 from shared.contracts import Envelope
 from shared.messaging.inbox import Handler, NotReady, dispatch
@@ -247,6 +247,7 @@ def handler() -> Handler:
             **inspection_handlers.HANDLERS,
             **acceptance_handlers.HANDLERS,
             **roster_handlers.HANDLERS,
+            **audit_checkpoints.HANDLERS,
         },
         default=record_in_audit_trail,
     )

@@ -17,6 +17,7 @@ from services.projection.assessment.scheme import SCHEMES_DIR, SchemeError, Sche
 from services.projection.assessment_api import router as assessment_router
 from services.projection.assessment_app import AssessmentApplication
 from services.projection.assessment_exports_api import router as exports_router
+from services.projection.audit_checkpoints import router as checkpoints_router
 from services.projection.audit_feed import router as audit_feed_router
 from services.projection.config import ProjectionSettings
 from services.projection.handlers import handler
@@ -89,6 +90,7 @@ def create_app(settings: ProjectionSettings | None = None) -> FastAPI:
     app.include_router(assessment_router)
     app.include_router(exports_router)
     app.include_router(audit_feed_router)
+    app.include_router(checkpoints_router)
     app.include_router(public_router)
     app.include_router(statistics_router)
     return app

@@ -148,6 +148,19 @@ ALTER TABLE projects ADD COLUMN IF NOT EXISTS brand text;
 ALTER TABLE projects ADD COLUMN IF NOT EXISTS commendations jsonb NOT NULL DEFAULT '[]';
 
 -- One-time replays of the audit trail for what older versions did not apply (services/projection/upgrade.py).
+-- Signed checkpoints of every instance's hash chain (at: the signed text, kept byte for byte).
+CREATE TABLE IF NOT EXISTS audit_checkpoints (
+    service text NOT NULL,
+    instance text NOT NULL,
+    position bigint NOT NULL,
+    head text NOT NULL,
+    at text NOT NULL,
+    signature text NOT NULL,
+    public_key text NOT NULL,
+    event_id uuid NOT NULL,
+    PRIMARY KEY (service, instance, position)
+);
+
 CREATE TABLE IF NOT EXISTS projection_upgrades (
     name text PRIMARY KEY,
     applied_at timestamptz NOT NULL DEFAULT now()
@@ -187,4 +200,5 @@ READ_MODELS = {
     "rectifications": ("project_id, order_id", ()),
     "departments": ("code", ()),
     "branches": ("department, branch", ()),
+    "audit_checkpoints": ("service, instance, position", ()),
 }

@@ -13,6 +13,7 @@ from services.tasking.app import TaskingApplication
 from services.tasking.config import TaskingSettings
 from services.tasking.evidence import SCHEMA
 from shared.api import create_service_app
+from shared.api.stored import router as stored_router
 from shared.messaging.envelopes import EnvelopeFactory
 
 SERVICE = "tasking"
@@ -53,4 +54,5 @@ def create_app(settings: TaskingSettings | None = None) -> FastAPI:
     app.state.applications.append(tasking)
     app.state.envelopes = EnvelopeFactory(tasking, SERVICE, settings.instance)
     app.include_router(router)
+    app.include_router(stored_router)
     return app

@@ -5,6 +5,7 @@ position. Needs nothing but the archive (and, better, a public key the auditor t
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from shared.audit.archive import Archive
@@ -25,18 +26,23 @@ class Report:
     checkpoints: int = 0
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    covered: int = 0  # the last position a valid checkpoint vouches for
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def verify(archive: Archive, trusted_key: str | None = None) -> Report:
+def verify(archive: Archive, trusted_key: str | Sequence[str] | None = None) -> Report:
+    """`trusted_key`: the instance's public key the auditor trusts, or several (its keys before and
+    after a rotation): a checkpoint holds if any of them signed it."""
     report = Report(events=len(archive.links), checkpoints=len(archive.checkpoints))
-    key = trusted_key or archive.public_key
-    if trusted_key and trusted_key.strip() != archive.public_key.strip():
-        report.notes.append("the archive names another public key than the one you trust; checked with yours")
-    elif not trusted_key:
+    trusted = [trusted_key] if isinstance(trusted_key, str) else list(trusted_key or [])
+    trusted = [k.strip() for k in trusted if k and k.strip()]
+    keys = trusted or [archive.public_key]
+    if trusted and archive.public_key.strip() not in trusted:
+        report.notes.append("the archive names another public key than the ones you trust; checked with yours")
+    elif not trusted:
         report.notes.append("checked with the public key the archive carries: pass --key to trust your own copy")
     problems = report.problems
     stored_heads: dict[bytes, int] = {GENESIS: 0}
@@ -66,8 +72,9 @@ def verify(archive: Archive, trusted_key: str | None = None) -> Report:
         true_at[p] = true_head
         last_position = max(last_position, p)
     positions = sorted(true_at)
-    for c in archive.checkpoints:
-        if not _signed(c, key):
+    held = 0  # the last position a checkpoint vouches for, so far
+    for c in sorted(archive.checkpoints, key=lambda c: c.position):
+        if not any(_signed(c, key) for key in keys):
             problems.append(
                 Problem(c.position, "signature", f"the checkpoint at position {c.position} is not signed by the key")
             )
@@ -88,9 +95,17 @@ def verify(archive: Archive, trusted_key: str | None = None) -> Report:
                 Problem(
                     c.position,
                     "checkpoint",
-                    f"the history up to position {c.position} differs from what was signed at {c.at}",
+                    f"the history up to position {c.position} differs from what was signed at {c.at}: "
+                    f"an event after position {held} (the last checkpoint that holds) was changed, removed or inserted",
                 )
             )
+            continue
+        held = max(held, c.position)
+    if archive.checkpoints and last_position > held and not problems:
+        report.notes.append(
+            f"{last_position - held:,} event(s) after position {held} are not yet covered by a checkpoint"
+        )
+    report.covered = held
     return report
 
 

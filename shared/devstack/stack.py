@@ -8,6 +8,8 @@ from pathlib import Path
 
 import psycopg
 
+from shared.audit.checkpoint import make_key
+from shared.audit.stackfile import Instance, StackFile
 from shared.contracts import topic_name
 from shared.devstack.ports import free_port
 from shared.devstack.processes import ServiceProcess
@@ -23,7 +25,33 @@ class Stack:
     topic_prefix: str = "vanguard"
     database_prefix: str = ""  # tests give each stack databases of its own
     processes: list[ServiceProcess] = field(default_factory=list)
+    keys_folder: Path | None = None  # the instances' audit keys (default: folder/keys), kept across runs
     _clock_dsn: str = ""
+    _instances: list[Instance] = field(default_factory=list)
+    _projection: tuple[str, str] = ("", "")
+
+    def audit_key(self, service: str, instance: str) -> tuple[Path, str]:
+        """The file of the instance's Ed25519 private key and its public key (base64), made on first
+        use and kept in keys_folder (the key itself never goes into a process's environment)."""
+        folder = self.keys_folder or self.folder / "keys"
+        private_file, public_file = folder / f"{service}-{instance}.key", folder / f"{service}-{instance}.pub"
+        if not private_file.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            private, public = make_key()
+            private_file.touch(mode=0o600)
+            private_file.write_text(private + "\n")
+            public_file.write_text(public + "\n")
+        return private_file, public_file.read_text().strip()
+
+    def _signing(self, service: str, instance: str, dsn: str, port: int, settings: dict[str, object]) -> None:
+        """Give the instance its audit key (unless the caller chose one) and list it for the auditors' tools."""
+        private_file, public = self.audit_key(service, instance)
+        settings.setdefault("audit_key", private_file.resolve())
+        self._instances.append(Instance(service, instance, f"http://127.0.0.1:{port}", dsn, public))
+
+    def stack_file(self) -> StackFile:
+        """What runs where, for ./vanguard audit (export, verify --live, replay)."""
+        return StackFile(list(self._instances), *self._projection)
 
     def database(self, name: str) -> str:
         """Create the database if missing; return its DSN."""
@@ -66,6 +94,7 @@ class Stack:
         """A filing instance (its API and its relay), with a database of its own."""
         dsn = self.database(database or f"{self.database_prefix}filing_{instance}")
         port = port or free_port()
+        self._signing("filing", instance, dsn, port, settings)
         env = self._env(
             instance=instance,
             departments=departments,
@@ -127,6 +156,7 @@ class Stack:
         dsn = self.database(database or f"{self.database_prefix}{service}_{instance}")
         self._create_topic(service, instance)
         port = port or free_port()
+        self._signing(service, instance, dsn, port, settings)
         env = self._env(
             instance=instance,
             departments=departments,
@@ -153,6 +183,7 @@ class Stack:
     ) -> ServiceProcess:
         dsn = self.database(database or f"{self.database_prefix}projection_{instance}")
         port = port or free_port()
+        self._projection = (f"http://127.0.0.1:{port}", dsn)
         env = self._env(
             instance=instance,
             database_dsn=dsn,

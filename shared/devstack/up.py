@@ -47,7 +47,7 @@ def main(
         stoppers.append(broker.stop)
         bootstrap = broker.bootstrap
     secret = os.environ.get("VANGUARD_JWT_SECRET", "vanguard-local-development-secret-change-me")
-    stack = Stack(data / "logs", pg_dsn, bootstrap, jwt_secret=secret)
+    stack = Stack(data / "logs", pg_dsn, bootstrap, jwt_secret=secret, keys_folder=data / "keys")
     registry = read_organisation(organisation)
     try:
         instances = []
@@ -84,6 +84,7 @@ def main(
         rows.append(("acceptance 公开验收 (all departments; public pages need no token)", stack.url(acceptance[0])))
         rows.append(("PostgreSQL", pg_dsn))
         rows.append(("Kafka", bootstrap))
+        stack.stack_file().write(data / "stack.json")  # for ./vanguard audit export | verify --live | replay
         console.print(urls_table(rows))
         console.print("Tokens: ./vanguard token --role committee --department fgw  (see README)")
         stop = False

@@ -1,0 +1,150 @@
+"""The chain follower: one per event store, beside its relay. It reads the notification log in
+order as events settle, extends the hash chain over them (`chain.link`) and, every `every` events or
+`seconds` seconds when something new was recorded, signs a checkpoint (position, head, time) with
+the instance's Ed25519 key and records it as an `AuditChain.Checkpointed` event in the same store.
+
+Writers are not serialised again: they commit as before, and the follower only reads what they
+committed (a page is handed out complete and in order, see `AsyncpgApplicationRecorder`). It
+keeps no state of its own: on start it takes the last checkpoint it recorded and hashes on from
+there. Waiting costs nothing: it sleeps until the store's NOTIFY (or the signing deadline).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+from eventsourcing.application import AggregateNotFoundError
+
+from shared.audit.chain import GENESIS, StoredEvent, link
+from shared.audit.checkpoint import Checkpoint, public_key_of, sign
+from shared.audit.record import SYSTEM_ACTOR, AuditChain, chain_id
+from shared.observability import CHAIN_CHECKPOINTS, CHAIN_POSITION
+from shared.persistence.asyncpg_store.greenlets import run_sync
+
+if TYPE_CHECKING:
+    from shared.application import VanguardApplication
+
+log = logging.getLogger("vanguard.audit")
+
+
+@dataclass
+class FollowerSettings:
+    dsn: str
+    service: str
+    instance: str
+    private_key: str
+    every: int = 1000  # sign after this many new events
+    seconds: float = 10.0  # or this long after the first unsigned one
+    page: int = 1000
+
+
+class ChainFollower:
+    def __init__(self, settings: FollowerSettings, app: VanguardApplication) -> None:
+        self.settings = settings
+        self.app = app
+        self.recorder: Any = app.recorder
+        self.public_key = public_key_of(settings.private_key)  # fails at start on a bad key
+        self.chain_id = chain_id(settings.service, settings.instance)
+        self.chain: AuditChain | None = None
+        self.position = 0
+        self.head = GENESIS
+        self.unsigned = 0  # events other than our own checkpoints since the last checkpoint
+        self.unsigned_since = 0.0
+        self._wake = asyncio.Event()
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            try:
+                await self._run_once(stopping)
+            except Exception:
+                log.exception(
+                    "chain follower of %s/%s failed; retrying in 1 s", self.settings.service, self.settings.instance
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), 1.0)
+
+    async def _run_once(self, stopping: asyncio.Event) -> None:
+        conn = await asyncpg.connect(self.settings.dsn)
+        try:
+            attach = getattr(getattr(self.recorder, "datastore", None), "attach", None)
+            if attach is not None:
+                await attach()
+            channel = getattr(getattr(self.recorder, "events_sql", None), "channel", None)
+            if channel:
+                await conn.add_listener(channel, lambda *_: self._wake.set())
+            await run_sync(self._load)
+            while not stopping.is_set():
+                self._wake.clear()
+                read = await run_sync(self._follow)
+                if self.unsigned and (
+                    self.unsigned >= self.settings.every
+                    or time.monotonic() - self.unsigned_since >= self.settings.seconds
+                ):
+                    await run_sync(self._sign)
+                    continue
+                if read:
+                    continue
+                wait = self.settings.seconds - (time.monotonic() - self.unsigned_since) if self.unsigned else 60.0
+                wake = asyncio.ensure_future(self._wake.wait())
+                stop = asyncio.ensure_future(stopping.wait())
+                try:
+                    await asyncio.wait({wake, stop}, timeout=max(0.01, wait), return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    wake.cancel()
+                    stop.cancel()
+        finally:
+            await conn.close()
+
+    def _load(self) -> None:
+        """Resume after the last checkpoint this store holds (from the start if none)."""
+        try:
+            self.chain = self.app.repository.get(self.chain_id)
+        except AggregateNotFoundError:
+            self.chain = None
+        if self.chain is not None and self.chain.position:
+            self.position, self.head = self.chain.position, bytes.fromhex(self.chain.head)
+        else:
+            self.position, self.head = 0, GENESIS
+        self.unsigned = 0
+        CHAIN_POSITION.labels(self.settings.service, self.settings.instance).set(self.position)
+
+    def _follow(self) -> int:
+        """Hash the next page of settled events onto the chain; how many were read."""
+        page = self.recorder.select_notifications(self.position, self.settings.page, None, (), inclusive_of_start=False)
+        head, mine = self.head, self.chain_id
+        for n in page:
+            head = link(head, StoredEvent(n.id, str(n.originator_id), n.originator_version, n.topic, n.state))
+            if n.originator_id != mine:
+                if not self.unsigned:
+                    self.unsigned_since = time.monotonic()
+                self.unsigned += 1
+        if page:
+            self.head, self.position = head, page[-1].id
+            CHAIN_POSITION.labels(self.settings.service, self.settings.instance).set(self.position)
+        return len(page)
+
+    def _sign(self) -> None:
+        s = self.settings
+        at = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+        signed = sign(Checkpoint(s.service, s.instance, self.position, self.head, at), s.private_key)
+        if self.chain is None:
+            self.chain = AuditChain(s.service, s.instance, actor=SYSTEM_ACTOR)
+        self.chain.checkpointed(
+            self.position,
+            self.head.hex(),
+            at,
+            base64.b64encode(signed.signature).decode(),
+            self.public_key,
+            actor=SYSTEM_ACTOR,
+        )
+        self.app.record(self.chain)
+        self.unsigned = 0
+        CHAIN_CHECKPOINTS.labels(s.service, s.instance).inc()
