@@ -7,17 +7,18 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from pydantic import Field
 
 from shared.api.bounds import After
 from shared.api.deps import CurrentPrincipal
+from shared.api.routes import service_router
 from shared.auth import Role
 from shared.errors import NotFound
 from shared.views import View
 
 MAX_STORED_PAGE = 10_000
-router = APIRouter()
+router = service_router()
 
 
 class StoredRow(View):

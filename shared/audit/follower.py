@@ -27,6 +27,7 @@ from shared.audit.chain import GENESIS, StoredEvent, link
 from shared.audit.checkpoint import Checkpoint, public_key_of, sign
 from shared.audit.record import SYSTEM_ACTOR, AuditChain, chain_id
 from shared.observability import CHAIN_CHECKPOINTS, CHAIN_POSITION
+from shared.persistence.asyncpg_store import AsyncpgApplicationRecorder
 from shared.persistence.asyncpg_store.greenlets import run_sync
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ class FollowerSettings:
     every: int = 1000  # sign after this many new events
     seconds: float = 10.0  # or this long after the first unsigned one
     page: int = 1000
+    gather_seconds: float = 0.25  # between reads of a log that is not behind
 
 
 class ChainFollower:
@@ -59,6 +61,9 @@ class ChainFollower:
         self.unsigned = 0  # events other than our own checkpoints since the last checkpoint
         self.unsigned_since = 0.0
         self._wake = asyncio.Event()
+        # Hand out what precedes a write in flight without waiting for it (never skipping it): a
+        # settling read would take the writers' lock exclusively for a moment.
+        self._read_options = {"settle": False} if isinstance(self.recorder, AsyncpgApplicationRecorder) else {}
 
     async def run(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
@@ -90,8 +95,11 @@ class ChainFollower:
                 ):
                     await run_sync(self._sign)
                     continue
-                if read:
-                    continue
+                if read == self.settings.page:
+                    continue  # catching up: read on at once
+                # Let events gather: a read per write would cost the writers (they share the CPUs).
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), self.settings.gather_seconds)
                 wait = self.settings.seconds - (time.monotonic() - self.unsigned_since) if self.unsigned else 60.0
                 wake = asyncio.ensure_future(self._wake.wait())
                 stop = asyncio.ensure_future(stopping.wait())
@@ -118,7 +126,9 @@ class ChainFollower:
 
     def _follow(self) -> int:
         """Hash the next page of settled events onto the chain; how many were read."""
-        page = self.recorder.select_notifications(self.position, self.settings.page, None, (), inclusive_of_start=False)
+        page = self.recorder.select_notifications(
+            self.position, self.settings.page, None, (), inclusive_of_start=False, **self._read_options
+        )
         head, mine = self.head, self.chain_id
         for n in page:
             head = link(head, StoredEvent(n.id, str(n.originator_id), n.originator_version, n.topic, n.state))

@@ -1,7 +1,8 @@
 """The auditors' offline verification: events/s of `./vanguard audit verify` over archives of 100k
 and 1M events (checkpoints every 1,000), as the command runs it, in a process of its own; beside it,
 the same file only read and split into fields (the least any verifier must do). Goal: ≥ 100k
-events/s. (Replay from the stores and recording with the chain follower come with those features.)"""
+events/s. Then recording with the chain follower against without it (bench_chain, goal ≥ 0.95) and
+replay from the stores against reading them raw (bench_replay, goal ≥ 0.5)."""
 
 from __future__ import annotations
 
@@ -72,4 +73,7 @@ def main() -> list[dict[str, Any]]:
                     "met": rate >= 100_000,
                 }
             )
+    from tests.benchmarks import bench_chain
+
+    rows += bench_chain.main()
     return rows
