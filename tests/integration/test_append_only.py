@@ -36,3 +36,31 @@ def test_stored_events_cannot_be_updated_deleted_or_truncated(new_database: Call
         assert [e.state for e in recorder.select_events(originator)] == [b'{"grade": "pass"}', b"{}"]
     finally:
         datastore.close()
+
+
+def test_the_services_own_role_holds_no_privilege_to_change_stored_events(pg_dsn: str) -> None:
+    """As a deployment runs it: the service connects as an ordinary role that owns its database."""
+    role, database = f"svc_{uuid.uuid4().hex[:8]}", f"own_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(f"{pg_dsn}/postgres", autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN")
+        conn.execute(f"CREATE DATABASE {database} OWNER {role}")
+    dsn = f"{pg_dsn.replace('postgres@', f'{role}@', 1)}/{database}"
+    datastore = AsyncpgDatastore(dsn, pool_size=2)
+    recorder = AsyncpgApplicationRecorder(datastore)
+    try:
+        recorder.create_table()
+        recorder.insert_events([StoredEvent(uuid.uuid4(), 1, "topic", b"{}")])
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute("SET session_replication_role = replica")  # switching triggers off: not theirs
+            for statement in ("UPDATE stored_events SET state = state", "DELETE FROM stored_events"):
+                with pytest.raises(psycopg.errors.InsufficientPrivilege) as refused:
+                    conn.execute(statement)
+                assert "permission denied for table stored_events" in str(refused.value)
+            privileges = conn.execute(
+                "SELECT has_table_privilege('stored_events', 'UPDATE'), has_table_privilege('stored_events', 'DELETE'),"
+                " has_table_privilege('stored_events', 'INSERT')"
+            ).fetchone()
+        assert privileges == (False, False, True)
+    finally:
+        datastore.close()

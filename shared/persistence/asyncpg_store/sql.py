@@ -71,7 +71,8 @@ def advisory_key(schema: str, table: str) -> int:
 
 def append_only(schema: str, table: str, qualified: str) -> list[str]:
     """History is append-only: the table refuses UPDATE, DELETE and TRUNCATE, from any role (a
-    trigger holds even for the table's owner; only dropping the trigger, itself logged DDL, lifts it)."""
+    trigger holds even for the table's owner and a superuser; only dropping or disabling it, itself
+    logged DDL, lifts it), and the service's role holds no privilege to do them."""
     function = f"{quote(schema)}.vanguard_append_only"
     return [
         f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
@@ -81,6 +82,8 @@ def append_only(schema: str, table: str, qualified: str) -> list[str]:
         f"ON {qualified} FOR EACH ROW EXECUTE FUNCTION {function}()",
         f"CREATE OR REPLACE TRIGGER {quote(derived_name(table, '_no_truncate'))} BEFORE TRUNCATE "
         f"ON {qualified} FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
+        # And the privileges: no role the service connects as (its own included) keeps them.
+        f"REVOKE UPDATE, DELETE, TRUNCATE ON {qualified} FROM PUBLIC, CURRENT_USER",
     ]
 
 
