@@ -60,6 +60,7 @@ def create_app(settings: AcceptanceSettings | None = None) -> FastAPI:
     app.state.applications.append(acceptance)
     app.state.settings = settings
     app.state.envelopes = EnvelopeFactory(acceptance, SERVICE, settings.instance)
+    app.state.audited_recorder = acceptance.recorder  # GET /audit/stored
     app.include_router(router)
     app.include_router(stored_router)
     return app

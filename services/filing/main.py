@@ -36,6 +36,7 @@ def create_app(settings: FilingSettings | None = None) -> FastAPI:
     app.state.filing = filing
     app.state.applications.append(filing)
     app.state.envelopes = EnvelopeFactory(filing, SERVICE, settings.instance)
+    app.state.audited_recorder = filing.recorder  # GET /audit/stored
     app.include_router(router)
     app.include_router(stored_router)
     return app

@@ -36,6 +36,7 @@ def create_app(settings: InspectionSettings | None = None) -> FastAPI:
     app.state.inspection = inspection
     app.state.applications.append(inspection)
     app.state.envelopes = EnvelopeFactory(inspection, SERVICE, settings.instance)
+    app.state.audited_recorder = inspection.recorder  # GET /audit/stored
     app.include_router(router)
     app.include_router(stored_router)
     return app

@@ -27,10 +27,12 @@ from services.projection.statistics_api import router as statistics_router
 from services.projection.upgrade import upgrade
 from shared.api import create_service_app
 from shared.api.routes import run_sync
+from shared.api.stored import router as stored_router
 from shared.clock import ProgrammeClock, make_clock
 from shared.contracts import topic_pattern
 from shared.messaging.consumer import ConsumerSettings, consume
 from shared.messaging.inbox import Inbox
+from shared.messaging.relay_main import chain_follower
 
 SERVICE = "projection"
 log = logging.getLogger("vanguard.projection")
@@ -62,12 +64,19 @@ def create_app(settings: ProjectionSettings | None = None) -> FastAPI:
             )
         )
         consumer.add_done_callback(_crash_on_failure)
+        # The assessment ledger is an event store too: hash-chained and signed like the others'
+        # (one follower, whichever worker takes its lock first).
+        follower = chain_follower(SERVICE, settings, assessment)
+        following = asyncio.create_task(follower.run(stopping)) if follower is not None else None
         try:
             yield
         finally:
             stopping.set()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(consumer, 10)
+            if following is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(following, 10)
             await pool.close()
 
     app = create_service_app(
@@ -85,12 +94,14 @@ def create_app(settings: ProjectionSettings | None = None) -> FastAPI:
     registry, assessment = _assessment(settings, app.state.programme_clock)
     app.state.assessment = assessment
     app.state.applications.append(assessment)
+    app.state.audited_recorder = assessment.recorder  # its own store (the assessment ledger): GET /audit/stored
     app.state.live_scores = LiveScores(registry, settings.assessment_scheme, app.state.timezone)
     app.include_router(router)
     app.include_router(assessment_router)
     app.include_router(exports_router)
     app.include_router(audit_feed_router)
     app.include_router(checkpoints_router)
+    app.include_router(stored_router)
     app.include_router(public_router)
     app.include_router(statistics_router)
     return app

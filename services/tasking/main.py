@@ -53,6 +53,7 @@ def create_app(settings: TaskingSettings | None = None) -> FastAPI:
     app.state.tasking = tasking
     app.state.applications.append(tasking)
     app.state.envelopes = EnvelopeFactory(tasking, SERVICE, settings.instance)
+    app.state.audited_recorder = tasking.recorder  # GET /audit/stored
     app.include_router(router)
     app.include_router(stored_router)
     return app

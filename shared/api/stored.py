@@ -45,10 +45,9 @@ def stored(
 ) -> dict[str, Any]:
     """The stored events after a position, exactly as kept (auditor, admin)."""
     who.require_role(Role.AUDITOR, Role.ADMIN)
-    envelopes = getattr(request.app.state, "envelopes", None)
-    if envelopes is None:
+    recorder = getattr(request.app.state, "audited_recorder", None)
+    if recorder is None:
         raise NotFound("this service keeps no event store of its own")
-    recorder = envelopes.app.recorder
     last = recorder.max_notification_id() or 0
     page = recorder.select_notifications(start=after, limit=limit, inclusive_of_start=False)
     rows = [

@@ -55,6 +55,7 @@ class ChainFollower:
         self.recorder: Any = app.recorder
         self.public_key = public_key_of(settings.private_key)  # fails at start on a bad key
         self.chain_id = chain_id(settings.service, settings.instance)
+        self._lock_key = int.from_bytes(self.chain_id.bytes[:8], "big", signed=True)
         self.chain: AuditChain | None = None
         self.position = 0
         self.head = GENESIS
@@ -79,6 +80,17 @@ class ChainFollower:
     async def _run_once(self, stopping: asyncio.Event) -> None:
         conn = await asyncpg.connect(self.settings.dsn)
         try:
+            # One follower per store, however many processes could run one (API workers, a second
+            # relay started by mistake): the others wait here, at no cost, to take over.
+            lock = asyncio.ensure_future(conn.execute("SELECT pg_advisory_lock($1)", self._lock_key))
+            stop = asyncio.ensure_future(stopping.wait())
+            await asyncio.wait({lock, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if not lock.done():
+                lock.cancel()
+                stop.cancel()
+                return
+            stop.cancel()
+            lock.result()
             attach = getattr(getattr(self.recorder, "datastore", None), "attach", None)
             if attach is not None:
                 await attach()

@@ -184,6 +184,7 @@ class Stack:
         dsn = self.database(database or f"{self.database_prefix}projection_{instance}")
         port = port or free_port()
         self._projection = (f"http://127.0.0.1:{port}", dsn)
+        self._signing("projection", instance, dsn, port, settings)  # its assessment ledger is a store too
         env = self._env(
             instance=instance,
             database_dsn=dsn,
