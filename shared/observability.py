@@ -41,3 +41,8 @@ CHAIN_POSITION = Gauge(
 CHAIN_CHECKPOINTS = Counter(
     "vanguard_audit_checkpoints_total", "Signed checkpoints recorded by the chain follower", ["service", "instance"]
 )
+CHAIN_UNSIGNED = Gauge(
+    "vanguard_audit_unsigned_events",
+    "Events the chain follower has hashed but no signed checkpoint covers yet",
+    ["service", "instance"],
+)
