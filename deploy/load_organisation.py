@@ -5,8 +5,9 @@
 
 Each department goes to its own filing instance: the one named for it with --filing CODE=URL, or
 else whichever of the --url instances serves it (the others answer 421 and are passed over).
-Importing is idempotent (what is registered is kept), so running it again changes nothing. The
-bearer token is signed with VANGUARD_JWT_SECRET, the secret the services verify tokens with.
+Importing is idempotent (what is registered is kept), so running it again changes nothing. It acts
+as admin with the token in VANGUARD_TOKEN, or else one it mints with the identity service's signing
+key (VANGUARD_IDENTITY_KEY: the key's JWK or its file), the key whose public half the services trust.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ import httpx
 import typer
 import yaml
 
-from shared.auth import Principal, Role, TokenCodec
-from shared.config import CommonSettings
+from shared.auth import Principal, Role, TokenIssuer
+from shared.auth.development import signing_key
 
 NOT_SERVED = 421  # shared.errors.NotServed: that instance serves other departments
 
@@ -143,10 +144,13 @@ def plan(departments: list[dict[str, Any]], filing: dict[str, str], urls: list[s
 # -- delivery --------------------------------------------------------------------------------------
 
 
-def admin_token(secret: str, ttl_seconds: int = 600) -> str:
-    return TokenCodec(secret).mint(
-        Principal("organisation-loader", Role.ADMIN, name="organisation loader"), ttl_seconds
-    )
+def admin_token(key: str, ttl_seconds: int = 600) -> str:
+    """An admin's token minted with the signing key (its JWK, or the path of its file)."""
+    try:
+        issuer = TokenIssuer(signing_key(key))
+    except ValueError as error:
+        raise LoadError(f"no admin token: {error}") from None
+    return issuer.mint(Principal("organisation-loader", Role.ADMIN, name="organisation loader"), ttl_seconds)
 
 
 def _detail(response: httpx.Response) -> str:
@@ -209,10 +213,9 @@ def main(
     file: Path = typer.Option(Path("deploy/organisation.yaml"), help="the registry to load"),
     filing: list[str] = typer.Option([], "--filing", help="CODE=URL: department CODE's filing instance (repeat)"),
     url: list[str] = typer.Option([], "--url", help="a filing instance; each takes the departments it serves"),
-    jwt_secret: str = typer.Option(
-        CommonSettings.model_fields["jwt_secret"].default,
-        envvar="VANGUARD_JWT_SECRET",
-        help="the secret the services verify tokens with",
+    token: str = typer.Option("", envvar="VANGUARD_TOKEN", help="an admin's bearer token"),
+    key: str = typer.Option(
+        "", envvar="VANGUARD_IDENTITY_KEY", help="else: the identity service's signing key (JWK or file) to mint one"
     ),
     attempts: int = typer.Option(30, min=1, help="tries per instance while it is unreachable or failing"),
     wait: float = typer.Option(2.0, min=0, help="seconds between tries"),
@@ -221,7 +224,9 @@ def main(
     try:
         loads = plan(parse_registry(file.read_text(encoding="utf-8")), parse_targets(filing), url)
         with httpx.Client(timeout=30) as client:
-            done = deliver(client, loads, admin_token(jwt_secret), attempts, wait)
+            if not token and not key:
+                raise LoadError("give an admin's token (VANGUARD_TOKEN) or the signing key (VANGUARD_IDENTITY_KEY)")
+            done = deliver(client, loads, token or admin_token(key), attempts, wait)
     except (OSError, RegistryError, LoadError) as error:
         typer.echo(f"organisation not loaded: {error}", err=True)
         raise typer.Exit(1) from error

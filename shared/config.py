@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.auth.keys import KeySet
+from shared.auth.tokens import AUDIENCE, ISSUER, OWN_CLAIMS, TokenVerifier, Trust
 
 
 class CommonSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VANGUARD_", extra="ignore")
 
+    # Who may sign the bearer tokens this service believes: the identity service's public keys, as
+    # its JWKS URL (http://…/.well-known/jwks.json), a JWKS file, or the JWKS itself. No default:
+    # a service holds public keys only and refuses to start without them (./vanguard up gives them).
+    token_keys: str = ""
+    token_issuer: str = ISSUER
+    token_audience: str = AUDIENCE
+    # An existing OIDC provider trusted as well (government SSO): its issuer, JWKS, audience, and
+    # which of its claims hold ours, as JSON, e.g. {"sub": "preferred_username", "role": "vg_role",
+    # "department": "dept", "branch": "branch"}.
+    oidc_issuer: str = ""
+    oidc_keys: str = ""
+    oidc_audience: str = ""
+    oidc_claims: str = ""
     # Embedded defaults; point these at a real PostgreSQL / Kafka through the environment.
-    jwt_secret: str = "vanguard-local-development-secret-change-me"
     kafka_bootstrap: str = "127.0.0.1:9092"
     topic_prefix: str = "vanguard"
 
@@ -60,3 +76,14 @@ class ServiceSettings(CommonSettings):
             # requests for one aggregate on one event loop (bridge greenlets) would deadlock on
             # it. Commands use shared.saved.SavedAggregates instead (checked against versions).
         }
+
+    def token_verifier(self) -> TokenVerifier:
+        """Our identity service's tokens, and the OIDC provider's if one is configured."""
+        trusts = [Trust(self.token_issuer, KeySet(self.token_keys), self.token_audience)]
+        if self.oidc_issuer:
+            try:
+                names = {**OWN_CLAIMS, **json.loads(self.oidc_claims or "{}")}
+            except json.JSONDecodeError as error:
+                raise ValueError(f"VANGUARD_OIDC_CLAIMS is not JSON: {error}") from None
+            trusts.append(Trust(self.oidc_issuer, KeySet(self.oidc_keys), self.oidc_audience or AUDIENCE, names))
+        return TokenVerifier(*trusts)

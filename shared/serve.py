@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import sys
 import tempfile
 
 import uvicorn
@@ -15,6 +16,10 @@ from shared.runtime import SETTLE_HEAP
 def serve(app_factory: str, settings_class: str) -> None:
     module, _, name = settings_class.partition(":")
     settings = getattr(importlib.import_module(module), name)()
+    try:
+        settings.token_verifier()  # no token keys, or unreadable ones: say so, and do not start
+    except ValueError as error:
+        sys.exit(f"{app_factory.split(':')[0]}: cannot start: {error} (VANGUARD_TOKEN_KEYS)")
     if settings.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # each worker writes its samples here; /metrics adds them up (prometheus-client multiprocess mode)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=f"vanguard-metrics-{settings.port}-")

@@ -34,7 +34,7 @@ from services.projection.upgrade import upgrade
 from shared.auth import Role
 from shared.contracts import Envelope, event_id
 from shared.messaging.inbox import Inbox
-from tests.support import SECRET, headers
+from tests.support import TRUST, headers
 
 TZ = ZoneInfo("Asia/Shanghai")
 TITLE = "环保管家进企业"
@@ -266,7 +266,7 @@ def feed(dsn: str, envelopes: list[Envelope], batch: int = 50) -> None:
 def projection_api(dsn: str, kafka_bootstrap: str) -> Iterator[TestClient]:
     """The projection's API on `dsn` (its consumer follows topics of a prefix of its own: none)."""
     settings = ProjectionSettings(
-        database_dsn=dsn, kafka_bootstrap=kafka_bootstrap, topic_prefix=f"t{uuid.uuid4().hex[:8]}", jwt_secret=SECRET
+        database_dsn=dsn, kafka_bootstrap=kafka_bootstrap, topic_prefix=f"t{uuid.uuid4().hex[:8]}", token_keys=TRUST
     )
     with TestClient(create_app(settings)) as client:
         yield client

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
@@ -10,15 +11,21 @@ from typing import Any, TypeVar
 
 import httpx
 
-from shared.auth import Principal, Role, TokenCodec
+from shared.auth import Principal, Role
+from shared.auth.keys import SigningKey, jwks
+from shared.auth.tokens import TokenIssuer
 
-SECRET = "vanguard-local-development-secret-change-me"
+# The tests' signing key (made per test process, as the identity service holds its own): services
+# under test trust its public half (TRUST, a JWKS) and nothing else.
+KEY = SigningKey.generate("test-key")
+TRUST = json.dumps(jwks(KEY))
+ISSUER = TokenIssuer(KEY, ttl_seconds=12 * 3600)
 T = TypeVar("T")
 
 
 def token(role: Role, department: str | None = None, branch: str | None = None, subject: str | None = None) -> str:
     who = subject or f"{role.value}@{department}/{branch}"
-    return TokenCodec(SECRET).mint(Principal(who, role, department, branch))
+    return ISSUER.mint(Principal(who, role, department, branch))
 
 
 def headers(

@@ -50,7 +50,7 @@ def create_app(settings: AcceptanceSettings | None = None) -> FastAPI:
     app = create_service_app(
         SERVICE,
         settings.instance,
-        settings.jwt_secret,
+        settings.token_verifier(),
         lifespan=lifespan,
         description="公开验收: applications, public notices and feedback, panels and grades, "
         "the casebook, brands and commendations",

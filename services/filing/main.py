@@ -29,7 +29,7 @@ def create_app(settings: FilingSettings | None = None) -> FastAPI:
     app = create_service_app(
         SERVICE,
         settings.instance,
-        settings.jwt_secret,
+        settings.token_verifier(),
         description="党委出题、支部立项: topics, projects and the organisation registry",
     )
     filing = build_application(settings)

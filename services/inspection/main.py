@@ -29,7 +29,7 @@ def create_app(settings: InspectionSettings | None = None) -> FastAPI:
     app = create_service_app(
         SERVICE,
         settings.instance,
-        settings.jwt_secret,
+        settings.token_verifier(),
         description="节点督查: checkpoints, inspections, rectification orders, warning colours",
     )
     inspection = build_application(settings)

@@ -8,8 +8,9 @@ from uuid import UUID
 import asyncpg
 from fastapi import Query, Response
 
-from services.projection import queries
+from services.projection import queries, time_travel
 from services.projection import responses as r
+from services.projection.as_of import AsOf
 from services.projection.vocabulary import Grade
 from shared.api import CurrentPrincipal, app_state
 from shared.api.bounds import LAST_POSITION, YearFilter
@@ -37,6 +38,7 @@ _COUNTED = {200: {"headers": {TOTAL_COUNT: {"description": "how many match in al
 async def list_projects(
     pool: Pool,
     who: CurrentPrincipal,
+    as_of: AsOf,
     response: Response,
     department: str | None = None,
     branch: str | None = None,
@@ -49,8 +51,8 @@ async def list_projects(
     offset: Annotated[int, Query(ge=0, le=LAST_POSITION, description="skip this many first")] = 0,
 ) -> list[dict[str, Any]]:
     """Project overviews you may read, filtered (state: filing's, or the acceptance stage; grade: 验收等次),
-    a page at a time in the order they were drafted; X-Total-Count tells how many match."""
-    async with pool.acquire() as conn:
+    a page at a time in the order they were drafted; X-Total-Count tells how many match. as_of: as they were then."""
+    async with time_travel.reading(pool, as_of) as conn:
         total, rows = await queries.projects(
             conn,
             _readable(who),
@@ -78,12 +80,15 @@ def _readable(who: Principal) -> dict[str, str | None]:
 
 
 @router.get("/projects/{project_id}", response_model=r.ProjectDetail, tags=["overview"])
-async def get_project(project_id: str, pool: Pool, who: CurrentPrincipal) -> dict[str, Any]:
-    """One project's overview: state, milestones with progress, tasks, colours, inspections, acceptance."""
-    async with pool.acquire() as conn:
-        row = await queries.project_detail(conn, _uuid(project_id))
+async def get_project(project_id: str, pool: Pool, who: CurrentPrincipal, as_of: AsOf) -> dict[str, Any]:
+    """One project's overview: state, milestones with progress, tasks, colours, inspections, acceptance;
+    as_of: as it was then."""
+    found = _uuid(project_id)
+    async with time_travel.reading(pool, as_of, project_id=found) as conn:
+        row = await queries.project_detail(conn, found)
     if row is None:
-        raise NotFound(f"no project {project_id} in the projection (yet)")
+        then = f"as of {as_of.isoformat()} (not drafted by then, or unknown)" if as_of else "(yet)"
+        raise NotFound(f"no project {project_id} in the projection {then}")
     if not who.may_read(row["department"], row["branch"]):
         raise Forbidden("you may not read this project")
     return row

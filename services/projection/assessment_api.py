@@ -12,6 +12,9 @@ from fastapi import Path, Query, Request
 from services.projection import assessment_reads as reads
 from services.projection import assessment_responses as r
 from services.projection import assessment_schemas as s
+from services.projection import time_travel
+from services.projection.as_of import AsOf
+from services.projection.assessment.ledger import PeriodBook
 from services.projection.assessment.period import SUBJECT_LABELS, points
 from services.projection.assessment.scheme import Scheme
 from services.projection.assessment_access import EVERYTHING, Scope, require_everything, require_organiser, scope
@@ -61,14 +64,30 @@ async def _today(request: Request) -> dt.date:
 
 
 async def live_scores_of(
-    request: Request, pool: asyncpg.Pool, store: AssessmentApplication, live: LiveScores, period: int, scheme: Scheme
+    request: Request,
+    pool: asyncpg.Pool,
+    store: AssessmentApplication,
+    live: LiveScores,
+    period: int,
+    scheme: Scheme,
+    as_of: dt.datetime | None = None,
 ) -> tuple[Live, int]:
-    """The period's live scores under `scheme`, and the version of its book they counted 加减分 of."""
+    """The period's live scores under `scheme` (as they stood at `as_of`, if given: with the 加减分 approved
+    by then), and the version of its book they counted 加减分 of."""
     await _period_known(pool, period)
-    book = await run_sync(store.book, period)
+    book = await _book(store, period, as_of)
     version = book.version if book else 0
+    if as_of is not None:
+        return await live.scores_at(pool, period, scheme, store.approved_in(book), as_of), version
     result = await live.scores(pool, period, scheme, store.approved_in(book), version, await _today(request))
     return result, version
+
+
+async def _book(store: AssessmentApplication, period: int, as_of: dt.datetime | None) -> PeriodBook | None:
+    """The period's book, now or as it stood at `as_of`."""
+    if as_of is None:
+        return await run_sync(store.book, period)
+    return await run_sync(time_travel.book_at, store, period, as_of)
 
 
 def _page(rows: list[dict[str, Any]], limit: int, offset: int) -> list[dict[str, Any]]:
@@ -191,15 +210,17 @@ async def live_scores(
     store: Store,
     live: Scores,
     who: CurrentPrincipal,
+    as_of: AsOf,
     subject_type: Subject = "branch",
     scheme: SchemeVersion = None,
     department: InDepartment = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    """Live (provisional) scores of a period, in rank order, as far as you may read them."""
+    """Live (provisional) scores of a period, in rank order, as far as you may read them; as_of: as they
+    stood then (the events and 加减分 recorded by then, dated that day)."""
     where = scope(who, subject_type, published=False)
-    result, _ = await live_scores_of(request, pool, store, live, period, scheme_of(live, scheme))
+    result, _ = await live_scores_of(request, pool, store, live, period, scheme_of(live, scheme), as_of)
     rows = visible(result.data[subject_type], where, department)
     s_ = result.scores
     return _page_of(
@@ -231,17 +252,23 @@ def one(
 
 
 async def _explained(
-    pool: asyncpg.Pool, store: AssessmentApplication, request: Request, row: dict[str, Any], who: Principal
+    pool: asyncpg.Pool,
+    store: AssessmentApplication,
+    request: Request,
+    row: dict[str, Any],
+    who: Principal,
+    as_of: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """A copy of the row whose lines name the events behind them, resolved from the audit trail, with
-    the subject's 加减分 (pending and rejected ones only for the organisation department and auditors)."""
+    the subject's 加减分 (pending and rejected ones only for the organisation department and auditors;
+    those of `as_of`, as they stood then)."""
     row = {**row, "lines": [dict(line) for line in row["lines"]]}
     ids = [i for line in row["lines"] for i in line["event_ids"] if not i.startswith("adjustment:")]
     async with pool.acquire() as conn:
         events = await reads.events_by_id(conn, ids, request.app.state.timezone)
     for line in row["lines"]:
         line["events"] = [events[i] for i in line["event_ids"] if i in events]
-    book = await run_sync(store.book, row["period"])
+    book = await _book(store, row["period"], as_of)
     subject = (row["subject_type"], row["department"], row["subject_id"])
     row["adjustments"] = [
         a
@@ -264,15 +291,16 @@ async def live_score(
     store: Store,
     live: Scores,
     who: CurrentPrincipal,
+    as_of: AsOf,
     scheme: SchemeVersion = None,
     department: InDepartment = None,
 ) -> dict[str, Any]:
     """One subject's live score, line by line, each line with the events behind it (id, type, time,
-    service and its audit trail), and the subject's 加减分."""
+    service and its audit trail), and the subject's 加减分; as_of: as it stood then."""
     where = scope(who, subject_type, published=False)
-    result, _ = await live_scores_of(request, pool, store, live, period, scheme_of(live, scheme))
+    result, _ = await live_scores_of(request, pool, store, live, period, scheme_of(live, scheme), as_of)
     found = one(result.data[subject_type], subject_type, subject_id, where, department)
-    row = await _explained(pool, store, request, found, who)
+    row = await _explained(pool, store, request, found, who, as_of)
     return {**row, "provisional": True, "publication": None, "as_of": result.scores.as_of.isoformat()}
 
 

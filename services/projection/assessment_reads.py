@@ -18,16 +18,25 @@ LAST = 2**63 - 1
 _COLUMNS = """a.event_id::text AS id, a.type, a.occurred_at, a.payload->>'at' AS at, a.source_service,
        a.department, a.branch, a.aggregate_id::text AS aggregate_id, a.project_id::text AS project_id,
        a.actor->>'id' AS actor_id, a.payload::text AS payload, a.applied_seq"""
-_EVENTS = f"""
+
+
+def _events(recorded_by: str = "") -> str:
+    return f"""
 SELECT {_COLUMNS} FROM audit_trail a
 WHERE a.project_id IN (SELECT id FROM projects WHERE year = $1) AND a.type = ANY($2::text[])
-  AND a.applied_seq > $3 AND a.applied_seq <= $4
+  AND a.applied_seq > $3 AND a.applied_seq <= $4 {recorded_by}
 UNION ALL
 SELECT {_COLUMNS} FROM audit_trail a
 WHERE a.aggregate_id IN (SELECT id FROM topics WHERE year = $1) AND a.type = 'filing.Topic.Posed'
-  AND a.applied_seq > $3 AND a.applied_seq <= $4
+  AND a.applied_seq > $3 AND a.applied_seq <= $4 {recorded_by}
 ORDER BY applied_seq
 """
+
+
+_EVENTS = _events()
+# The audit trail only grows: its rows recorded by a moment are the trail as it stood then, in the
+# order they were applied (services/projection/time_travel.py says what "recorded by" means).
+_EVENTS_RECORDED_BY = _events("AND a.occurred_at <= $5")
 
 
 def _moment(at: str | None, recorded: dt.datetime) -> dt.datetime:
@@ -60,6 +69,11 @@ async def period_rows(conn: asyncpg.Connection, period: int, after: int = 0, upt
     """The period's events the scheme reads, applied here after `after` and up to `upto`, in order
     (undecoded: `event()` makes each an Event)."""
     return await conn.fetch(_EVENTS, period, list(TYPES), after, upto)
+
+
+async def period_rows_at(conn: asyncpg.Connection, period: int, moment: dt.datetime) -> list[asyncpg.Record]:
+    """The period's events the scheme reads, recorded by `moment`, in the order they were applied."""
+    return await conn.fetch(_EVENTS_RECORDED_BY, period, list(TYPES), 0, LAST, moment)
 
 
 async def period_events(

@@ -82,7 +82,7 @@ def create_app(settings: ProjectionSettings | None = None) -> FastAPI:
     app = create_service_app(
         SERVICE,
         settings.instance,
-        settings.jwt_secret,
+        settings.token_verifier(),
         lifespan=lifespan,
         description="Read models: project overviews and audit trails",
     )

@@ -7,7 +7,8 @@ or the programme's date moves. The events read are kept too, so that a read afte
 fetches only those (the projection has one consumer, whose batches commit in the order of their
 applied numbers: nothing lands below the watermark once it is read). Decoding, folding and scoring
 run in a worker thread, one computation at a time, the cyclic garbage collector paused meanwhile;
-readers who arrive meanwhile wait for its result.
+readers who arrive meanwhile wait for its result. Scores as of a past moment (`?as_of=`) are computed
+afresh each time and not kept (scores_at).
 `./vanguard bench assessment` measures it at the seed's scale.
 """
 
@@ -25,6 +26,7 @@ from typing import Any
 import asyncpg
 
 from services.projection import assessment_reads as reads
+from services.projection import roster_handlers, time_travel
 from services.projection.assessment.fold import BranchEntry, Event, SubjectAdjustment, fold
 from services.projection.assessment.period import PeriodScores, as_data, score_period
 from services.projection.assessment.scheme import Scheme, SchemeRegistry
@@ -100,6 +102,28 @@ class LiveScores:
             while len(self._kept) > KEPT:
                 self._kept.popitem(last=False)
             return computed
+
+    async def scores_at(
+        self,
+        pool: asyncpg.Pool,
+        period: int,
+        scheme: Scheme,
+        adjustments: Sequence[SubjectAdjustment],
+        moment: dt.datetime,
+    ) -> Live:
+        """The scores as they stood at `moment` (?as_of=): the period's events recorded by then, the roster
+        as it stood (its events replayed, services/projection/time_travel.py), dated the moment's day in
+        the programme's timezone. Computed afresh each time, one computation at a time with the live ones."""
+        async with pool.acquire() as conn:
+            rows = await reads.period_rows_at(conn, period, moment)
+        async with time_travel.reading(pool, moment, types=list(roster_handlers.HANDLERS)) as conn:
+            branches, departments = await reads.roster(conn)
+        day = moment.astimezone(self.timezone).date()
+        async with self._one_at_a_time:
+            computed, _ = await asyncio.to_thread(
+                _compute, scheme, period, [], rows, self.timezone, branches, departments, adjustments, day
+            )
+        return computed
 
 
 @contextlib.contextmanager

@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 import asyncpg
 from fastapi import Query
 
-from services.projection import statistics
+from services.projection import statistics, time_travel
 from services.projection import statistics_responses as r
+from services.projection.as_of import AsOf
 from services.projection.vocabulary import DIRECTION_LABELS, GRADE_LABELS, STATE_LABELS, ProjectState, label
 from shared.api import CurrentPrincipal, app_state
 from shared.api.bounds import FIRST_YEAR, LAST_POSITION, LAST_YEAR
@@ -48,11 +49,17 @@ def scope(who: Principal, department: str | None) -> str | None:
 
 @router.get("/statistics", response_model=r.Statistics, tags=["statistics"])
 async def year_statistics(
-    pool: Pool, who: CurrentPrincipal, year: Year, department: Department = None, direction: Direction | None = None
+    pool: Pool,
+    who: CurrentPrincipal,
+    as_of: AsOf,
+    year: Year,
+    department: Department = None,
+    direction: Direction | None = None,
 ) -> dict[str, Any]:
-    """A year's projects per department and direction: states, approvals, grades, colours, milestones, coverage."""
+    """A year's projects per department and direction: states, approvals, grades, colours, milestones, coverage
+    (as_of: as they were then)."""
     department, code = scope(who, department), direction and direction.value
-    async with pool.acquire() as conn:
+    async with time_travel.reading(pool, as_of) as conn:
         found = await statistics.figures(conn, year, department, code)
         names = await statistics.department_names(conn)
     shown = {key: _figures(row, names) for key, row in found.items()}
@@ -68,11 +75,12 @@ async def year_statistics(
 
 @router.get("/statistics/monthly", response_model=r.MonthlyStatistics, tags=["statistics"])
 async def monthly_statistics(
-    pool: Pool, tz: Timezone, who: CurrentPrincipal, year: Year, department: Department = None
+    pool: Pool, tz: Timezone, who: CurrentPrincipal, as_of: AsOf, year: Year, department: Department = None
 ) -> dict[str, Any]:
-    """Per month of the year: projects approved, milestones met, inspections, rectifications ordered, grades."""
+    """Per month of the year: projects approved, milestones met, inspections, rectifications ordered, grades
+    (as_of: as counted then)."""
     department = scope(who, department)
-    async with pool.acquire() as conn:
+    async with time_travel.reading(pool, as_of) as conn:
         months = await statistics.monthly(conn, year, department, tz.key)
     return {"year": year, "department": department, "months": months}
 
@@ -81,14 +89,16 @@ async def monthly_statistics(
 async def coverage(
     pool: Pool,
     who: CurrentPrincipal,
+    as_of: AsOf,
     year: Year,
     department: Department = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    """Registered branches without an approved project for the year (未立项支部), a page at a time."""
+    """Registered branches without an approved project for the year (未立项支部), a page at a time (as_of:
+    those registered then, without one approved by then)."""
     department = scope(who, department)
-    async with pool.acquire() as conn:
+    async with time_travel.reading(pool, as_of) as conn:
         total, items = await statistics.uncovered_branches(conn, year, department, limit, offset)
     return {"year": year, "total": total, "limit": limit, "offset": offset, "items": items}
 

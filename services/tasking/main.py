@@ -45,7 +45,7 @@ def create_app(settings: TaskingSettings | None = None) -> FastAPI:
     app = create_service_app(
         SERVICE,
         settings.instance,
-        settings.jwt_secret,
+        settings.token_verifier(),
         lifespan=lifespan,
         description="任务到人: task boards, tasks for named members, progress and evidence",
     )

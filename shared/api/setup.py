@@ -21,7 +21,7 @@ from shared.api.limits import BodyLimit
 from shared.api.measure import Measure
 from shared.api.plaintext import PlainText
 from shared.api.problems import install_problem_handlers
-from shared.auth import TokenCodec
+from shared.auth.tokens import TokenVerifier
 from shared.runtime import settle_heap_if_serving
 from shared.views import View
 
@@ -89,7 +89,7 @@ def _document_security(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def create_service_app(service: str, instance: str, jwt_secret: str, **kwargs: Any) -> FastAPI:
+def create_service_app(service: str, instance: str, tokens: TokenVerifier, **kwargs: Any) -> FastAPI:
     """The shell: problem details, body limit, metrics, health. Put the service's event-sourced
     applications in `app.state.applications`: their event stores then use the server's loop."""
     kwargs["lifespan"] = _with_datastores_on_the_loop(kwargs.get("lifespan"))
@@ -100,7 +100,7 @@ def create_service_app(service: str, instance: str, jwt_secret: str, **kwargs: A
     # them): deployments sit on intranets where a public CDN is out of reach.
     app = FastAPIOffline(title=f"Vanguard {service} ({instance})", **kwargs)
     app.state.applications = []
-    app.state.tokens = TokenCodec(jwt_secret)
+    app.state.tokens = tokens  # public keys only: no service can mint a token
     app.state.service = service
     app.state.instance = instance
     install_problem_handlers(app)

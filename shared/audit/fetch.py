@@ -19,9 +19,9 @@ from shared.audit.archive import Archive
 from shared.audit.chain import GENESIS, Link, StoredEvent, link
 from shared.audit.checkpoint import Checkpoint
 from shared.audit.record import TOPIC_SUFFIX
-from shared.auth.mint import DEVELOPMENT_SECRET
+from shared.auth.development import development_key
 from shared.auth.principal import Principal, Role
-from shared.auth.tokens import TokenCodec
+from shared.auth.tokens import TokenIssuer
 
 PAGE = 5000
 Progress = Callable[[int, int], None]  # (events so far, total known)
@@ -32,13 +32,15 @@ class FetchError(RuntimeError):
 
 
 def auditor_token(token: str | None) -> str:
-    """The token given, else VANGUARD_TOKEN, else one minted with VANGUARD_JWT_SECRET (or the
-    development secret ./vanguard up uses): an auditor's, valid for an hour."""
+    """The token given, else $VANGUARD_TOKEN, else (on the embedded stack) an auditor's minted with
+    its development key, valid for an hour."""
     token = token or os.environ.get("VANGUARD_TOKEN")
     if token:
         return token
-    secret = os.environ.get("VANGUARD_JWT_SECRET", DEVELOPMENT_SECRET)
-    return TokenCodec(secret).mint(Principal("audit-cli", Role.AUDITOR), ttl_seconds=3600)
+    try:
+        return TokenIssuer(development_key()).mint(Principal("audit-cli", Role.AUDITOR), ttl_seconds=3600)
+    except ValueError as error:
+        raise FetchError(f"no token: pass --token (an auditor's) or set VANGUARD_TOKEN ({error})") from None
 
 
 def _get(client: httpx.Client, url: str, params: dict[str, Any]) -> Any:

@@ -1,7 +1,9 @@
-"""Mint bearer tokens for local use, one per line, signed with VANGUARD_JWT_SECRET.
+"""Mint bearer tokens for local use, one per line, signed with the embedded stack's development key
+(.run/keys/identity.jwk, made by ./vanguard up; or the key file in VANGUARD_IDENTITY_KEY).
 
     ./vanguard token --role secretary --department fgw --branch fgw-b1 --subject s-fgw-1
     ./vanguard token committee@fgw secretary@fgw/fgw-b1=s-fgw-1 member@fgw/fgw-b1=m-001 admin
+    ./vanguard token keygen      # a new signing key (private JWK), then its public JWKS
 
 A spec is ROLE[@DEPARTMENT[/BRANCH]][=SUBJECT]. Plain argparse and no settings library: a token
 is asked for often, from shell scripts, and should cost a fraction of a second.
@@ -10,14 +12,15 @@ is asked for often, from shell scripts, and should cost a fraction of a second.
 from __future__ import annotations
 
 import argparse
-import os
+import json
 import re
 import sys
 
+from shared.auth.development import development_key
+from shared.auth.keys import SigningKey, jwks
 from shared.auth.principal import Principal, Role
-from shared.auth.tokens import TokenCodec
+from shared.auth.tokens import TokenIssuer
 
-DEVELOPMENT_SECRET = "vanguard-local-development-secret-change-me"  # shared.config's default
 _SPEC = re.compile(r"(?P<role>[a-z]+)(?:@(?P<department>[^/=\s]+)(?:/(?P<branch>[^=\s]+))?)?(?:=(?P<subject>\S+))?")
 
 
@@ -37,7 +40,18 @@ def parse_spec(spec: str) -> Principal:
     return principal(found["role"], found["department"] or "", found["branch"] or "", found["subject"] or "")
 
 
+def keygen() -> int:
+    """A new signing key: its private JWK for the identity service (and the organisation loader),
+    then the JWKS of its public half for every other service (VANGUARD_TOKEN_KEYS)."""
+    key = SigningKey.generate()
+    print(json.dumps(key.private_jwk()))
+    print(json.dumps(jwks(key)))
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["keygen"]:
+        return keygen()
     parser = argparse.ArgumentParser(prog="./vanguard token", description=__doc__.split("\n\n")[0])
     parser.add_argument("specs", nargs="*", help="ROLE[@DEPARTMENT[/BRANCH]][=SUBJECT], one token each")
     parser.add_argument("--role", help=f"one of {', '.join(r.value for r in Role)}")
@@ -54,9 +68,13 @@ def main(argv: list[str]) -> int:
         parser.error("give --role ROLE or at least one ROLE@DEPARTMENT/BRANCH spec")
     if not 0 < args.hours <= 24 * 366:
         parser.error("--hours must be between 1 and 8784")
-    codec = TokenCodec(os.environ.get("VANGUARD_JWT_SECRET") or DEVELOPMENT_SECRET)
+    try:
+        issuer = TokenIssuer(development_key())
+    except ValueError as error:
+        print(f"cannot mint: {error}", file=sys.stderr)
+        return 2
     for who in principals:
-        print(codec.mint(who, args.hours * 3600))
+        print(issuer.mint(who, args.hours * 3600))
     return 0
 
 

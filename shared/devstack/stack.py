@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +11,9 @@ import psycopg
 
 from shared.audit.checkpoint import make_key
 from shared.audit.stackfile import Instance, StackFile
+from shared.auth.development import ensure_key
+from shared.auth.keys import SigningKey, jwks
+from shared.auth.tokens import TokenIssuer
 from shared.contracts import topic_name
 from shared.devstack.ports import free_port
 from shared.devstack.processes import ServiceProcess
@@ -21,7 +25,7 @@ class Stack:
     folder: Path
     pg_dsn: str  # server DSN, without a database
     kafka_bootstrap: str
-    jwt_secret: str = "vanguard-local-development-secret-change-me"
+    signing_key: SigningKey | None = None  # tokens' key (default: keys_folder/identity.jwk, made once)
     topic_prefix: str = "vanguard"
     database_prefix: str = ""  # tests give each stack databases of its own
     processes: list[ServiceProcess] = field(default_factory=list)
@@ -49,6 +53,23 @@ class Stack:
         settings.setdefault("audit_key", private_file.resolve())
         self._instances.append(Instance(service, instance, f"http://127.0.0.1:{port}", dsn, public))
 
+    def token_keys(self) -> Path:
+        """The JWKS file every service verifies tokens with (the public half of `signing_key`)."""
+        folder = self.keys_folder or self.folder / "keys"
+        public = folder / "jwks.json"
+        if self.signing_key is None:
+            self.signing_key, public = ensure_key(folder / "identity.jwk")
+        elif not public.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            public.write_text(json.dumps(jwks(self.signing_key)) + "\n", encoding="utf-8")
+        return public.resolve()
+
+    def issuer(self) -> TokenIssuer:
+        """Mints tokens the stack's services believe (local use and tests)."""
+        self.token_keys()
+        assert self.signing_key is not None
+        return TokenIssuer(self.signing_key)
+
     def stack_file(self) -> StackFile:
         """What runs where, for ./vanguard audit (export, verify --live, replay)."""
         return StackFile(list(self._instances), *self._projection)
@@ -69,7 +90,7 @@ class Stack:
     def _env(self, **values: object) -> dict[str, str]:
         base = {
             "VANGUARD_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
-            "VANGUARD_JWT_SECRET": self.jwt_secret,
+            "VANGUARD_TOKEN_KEYS": str(self.token_keys()),
             "VANGUARD_TOPIC_PREFIX": self.topic_prefix,
             "VANGUARD_CLOCK_DSN": self.clock_dsn(),
         }

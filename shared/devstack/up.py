@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from shared.auth import Principal, Role, TokenCodec
+from shared.auth import Principal, Role
 from shared.devstack.broker import start_broker
 from shared.devstack.postgres import start_postgres
 from shared.devstack.registry_file import read_organisation
@@ -46,8 +46,7 @@ def main(
         broker = start_broker(Path(tempfile.mkdtemp(prefix="vanguard-broker-")))
         stoppers.append(broker.stop)
         bootstrap = broker.bootstrap
-    secret = os.environ.get("VANGUARD_JWT_SECRET", "vanguard-local-development-secret-change-me")
-    stack = Stack(data / "logs", pg_dsn, bootstrap, jwt_secret=secret, keys_folder=data / "keys")
+    stack = Stack(data / "logs", pg_dsn, bootstrap, keys_folder=data / "keys")
     registry = read_organisation(organisation)
     try:
         instances = []
@@ -69,7 +68,7 @@ def main(
         )
         for process in acceptance:
             process.start()
-        admin = {"Authorization": f"Bearer {TokenCodec(secret).mint(Principal('admin', Role.ADMIN))}"}
+        admin = {"Authorization": f"Bearer {stack.issuer().mint(Principal('admin', Role.ADMIN))}"}
         for department, filing_api, _ in instances:
             httpx.post(
                 f"{stack.url(filing_api)}/organisation", json={"departments": [department]}, headers=admin, timeout=30

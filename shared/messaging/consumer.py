@@ -22,6 +22,7 @@ from kafka.structs import OffsetAndMetadata
 
 from shared.contracts import MARKER_KEY, Envelope
 from shared.messaging import kafka
+from shared.messaging.boundary import misattributed
 from shared.messaging.inbox import Inbox, decode
 from shared.messaging.transient import TRANSIENT
 from shared.observability import CONSUMER_ERRORS, CONSUMER_RETRIES
@@ -57,6 +58,7 @@ class Item:
     envelope: Envelope | None
     raw: bytes | None = None
     problem: str | None = None
+    refusal: str | None = None  # an envelope that does not belong on the topic it came from
 
     @property
     def origin(self) -> str:
@@ -141,7 +143,7 @@ def items_of(polled: dict[TopicPartition, list[object]]) -> list[Item]:
                 continue
             decoded = decode(value)
             if isinstance(decoded, Envelope):
-                items.append(Item(partition, offset, decoded))
+                items.append(Item(partition, offset, decoded, refusal=misattributed(decoded, partition.topic)))
             else:
                 items.append(Item(partition, offset, None, value or b"", decoded["error"]))
     return items
@@ -166,17 +168,21 @@ async def apply_polled(pool: asyncpg.Pool, inbox: Inbox, items: list[Item], done
 
 
 async def _apply(conn: asyncpg.Connection, inbox: Inbox, items: list[Item]) -> None:
-    """All of it in one transaction: the inbox's own, unless records that are no envelope come too."""
-    envelopes = [item.envelope for item in items if item.envelope is not None]
-    problems = [item for item in items if item.problem is not None]
+    """All of it in one transaction: the inbox's own, unless records that are no envelope (or not
+    their topic's) come too."""
+    envelopes = [item.envelope for item in items if item.envelope is not None and item.refusal is None]
+    problems = [item for item in items if item.problem is not None or item.refusal is not None]
     if not problems:
         if envelopes:
             await inbox.apply_batch(conn, envelopes)
         return
     async with conn.transaction():
         for item in problems:
+            if item.envelope is not None and item.refusal is not None:
+                await inbox.refuse(conn, item.envelope, item.refusal, "foreign_source")
+                continue
             log.error("record at %s is no envelope: %s", item.origin, item.problem)
-            await inbox.dead_letter_record(conn, item.origin, item.raw or b"", item.problem)
+            await inbox.dead_letter_record(conn, item.origin, item.raw or b"", item.problem or "")
         if envelopes:
             await inbox.apply_batch(conn, envelopes)
 

@@ -24,6 +24,8 @@ import asyncpg
 
 from shared.contracts import Envelope
 from shared.errors import Awaiting
+from shared.messaging.boundary import SCHEMA as BOUNDARY_SCHEMA
+from shared.messaging.boundary import Boundary, Refused
 from shared.observability import CONSUMER_ERRORS, CONSUMER_LAG, DEAD_LETTERS, EVENTS_CONSUMED
 
 log = logging.getLogger("vanguard.inbox")
@@ -89,19 +91,30 @@ NotReady = Awaiting
 
 
 class Inbox:
-    def __init__(self, service: str, handle: Handler) -> None:
+    def __init__(self, service: str, handle: Handler, boundary: Boundary | None = None) -> None:
         self.service = service
         self.handle = handle
+        self.boundary = boundary if boundary is not None else Boundary()
 
     @staticmethod
     async def create_schema(conn: asyncpg.Connection) -> None:
         await conn.execute(SCHEMA)
+        await conn.execute(BOUNDARY_SCHEMA)
 
     async def apply_batch(self, conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
-        async with conn.transaction():
-            for envelope in envelopes:
-                await self._apply(conn, envelope)
-            await self._retry_waiting(conn)
+        try:
+            async with conn.transaction():
+                for envelope in envelopes:
+                    await self._apply(conn, envelope)
+                await self._retry_waiting(conn)
+        except BaseException:
+            self.boundary.forget()  # it may have learnt a registration that was not committed
+            raise
+
+    async def refuse(self, conn: asyncpg.Connection, envelope: Envelope, reason: str, kind: str) -> None:
+        """Keep an event its source may not send as a dead letter, saying why; nothing of it is applied."""
+        log.warning("refused %s %s from %s: %s", envelope.type, envelope.event_id, envelope.source, reason)
+        await self._keep(conn, envelope, Refused(reason), kind)
 
     async def dead_letter(self, conn: asyncpg.Connection, envelope: Envelope, error: BaseException) -> None:
         """Keep an event that could not be applied even on its own, and let its aggregate go on.
@@ -212,6 +225,10 @@ class Inbox:
 
     async def _handle(self, conn: asyncpg.Connection, envelope: Envelope, *, retrying: bool = False) -> bool:
         """Run the handler in a savepoint; False if the event must wait for another."""
+        refusal = await self.boundary.refusal(conn, envelope)
+        if refusal is not None:
+            await self.refuse(conn, envelope, refusal, "foreign_department")
+            return True  # dead-lettered: the aggregate's later events go on (and are checked alike)
         try:
             async with conn.transaction():  # a savepoint: a failing handler undoes only itself
                 await self.handle(conn, envelope)

@@ -8,13 +8,16 @@ from pathlib import Path
 import pytest
 
 from shared.devstack.stack import Stack
+from tests.support import KEY
 
 
 @pytest.fixture
 def stack(tmp_path: Path, pg_dsn: str, kafka_bootstrap: str, request: pytest.FixtureRequest) -> Iterator[Stack]:
     """A fresh stack whose topics and databases belong to this test alone."""
     prefix = f"t{abs(hash(request.node.nodeid)) % 10**8}"
-    stack = Stack(tmp_path / "stack", pg_dsn, kafka_bootstrap, topic_prefix=prefix, database_prefix=f"{prefix}_")
+    stack = Stack(
+        tmp_path / "stack", pg_dsn, kafka_bootstrap, topic_prefix=prefix, database_prefix=f"{prefix}_", signing_key=KEY
+    )
     try:
         yield stack
     finally:

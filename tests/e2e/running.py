@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import uuid
 from collections.abc import Iterator
@@ -13,14 +11,14 @@ from pathlib import Path
 
 from shared.devstack.processes import ServiceProcess
 from shared.devstack.stack import Stack
-from tests.support import SECRET
+from tests.support import KEY
 
 
 @contextmanager
 def running_apis(folder: Path, pg_dsn: str, kafka_bootstrap: str) -> Iterator[dict[str, str]]:
     """Base URLs of filing and tasking (serving fgw), inspection, acceptance and the projection."""
     prefix = f"t{uuid.uuid4().hex[:8]}"
-    stack = Stack(folder, pg_dsn, kafka_bootstrap, topic_prefix=prefix, database_prefix=f"{prefix}_")
+    stack = Stack(folder, pg_dsn, kafka_bootstrap, topic_prefix=prefix, database_prefix=f"{prefix}_", signing_key=KEY)
     apis: dict[str, ServiceProcess] = {
         "filing": stack.filing("fgw", "fgw")[0],
         "tasking": stack.tasking("fgw", "fgw")[0],
@@ -43,8 +41,9 @@ def running_apis(folder: Path, pg_dsn: str, kafka_bootstrap: str) -> Iterator[di
 
 
 def signed_token(claims: str) -> str:
-    """A token signed with the stack's secret around claims written by hand (any JSON at all)."""
-    header = base64.urlsafe_b64encode(json.dumps({"alg": "HS256", "typ": "JWT"}).encode()).rstrip(b"=")
+    """A token signed with the stack's key around claims written by hand (any JSON at all)."""
+    header = json.dumps({"alg": "EdDSA", "typ": "JWT", "kid": KEY.kid}).encode()
+    header = base64.urlsafe_b64encode(header).rstrip(b"=")
     body = base64.urlsafe_b64encode(claims.encode()).rstrip(b"=")
-    signature = hmac.new(SECRET.encode(), header + b"." + body, hashlib.sha256).digest()
+    signature = KEY.private.sign(header + b"." + body)
     return b".".join([header, body, base64.urlsafe_b64encode(signature).rstrip(b"=")]).decode()

@@ -233,7 +233,10 @@ READS = {
 def test_a_validly_signed_token_with_a_malformed_claim_is_refused_with_401_naming_the_claim(
     apis: dict[str, str], service: str, odd: str, wanted: str
 ) -> None:
-    claims = f'{{"iss": "vanguard", "sub": "m-001", "role": "member", "exp": {int(time.time()) + 600}, {odd}}}'
+    claims = (
+        f'{{"iss": "vanguard-identity", "aud": "vanguard", "sub": "m-001", "role": "member", '
+        f'"exp": {int(time.time()) + 600}, {odd}}}'
+    )
     bearer = {"Authorization": f"Bearer {signed_token(claims)}"}
     response = httpx.get(f"{apis[service]}{READS[service]}", headers=bearer)
     assert problem(response, 401).startswith(wanted)

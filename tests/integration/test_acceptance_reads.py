@@ -16,7 +16,7 @@ from services.acceptance.config import AcceptanceSettings
 from services.acceptance.main import create_app
 from shared.auth import Role
 from tests.acceptance_seed import CRITERIA, EXPERTS, SYSTEM, applied, filed, graded, scored
-from tests.support import SECRET, token
+from tests.support import TRUST, token
 
 pytestmark = pytest.mark.integration
 
@@ -52,7 +52,7 @@ class Service:
 @pytest.fixture(scope="module")
 def service(new_database: Callable[[str], str]) -> Iterator[Service]:
     settings = AcceptanceSettings(
-        database_dsn=new_database("acceptance"), jwt_secret=SECRET, organisers="org-1,org-2,m-002", clock="manual"
+        database_dsn=new_database("acceptance"), token_keys=TRUST, organisers="org-1,org-2,m-002", clock="manual"
     )
     with TestClient(create_app(settings)) as client:
         app: AcceptanceApplication = client.app.state.acceptance  # type: ignore[attr-defined]

@@ -23,7 +23,7 @@ from services.projection.main import create_app
 from shared.auth import Role
 from tests.assessment_city import City, at, plan
 from tests.projection_history import feed
-from tests.support import SECRET, token
+from tests.support import TRUST, token
 
 pytestmark = pytest.mark.integration
 
@@ -111,7 +111,7 @@ def _api(dsn: str, store: str, kafka: str) -> TestClient:
         store_dsn=store,
         kafka_bootstrap=kafka,
         topic_prefix=f"t{uuid.uuid4().hex[:8]}",
-        jwt_secret=SECRET,
+        token_keys=TRUST,
     )
     return TestClient(create_app(settings))
 

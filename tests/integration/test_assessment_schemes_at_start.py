@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from services.projection.assessment.scheme import SCHEMES_DIR, SchemeError
 from services.projection.config import ProjectionSettings
 from services.projection.main import create_app
-from tests.support import SECRET
+from tests.support import TRUST
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +39,7 @@ def settings(dsn: str, kafka: str, folder: Path, **more: str) -> ProjectionSetti
         database_dsn=dsn,
         kafka_bootstrap=kafka,
         topic_prefix=f"t{uuid.uuid4().hex[:8]}",
-        jwt_secret=SECRET,
+        token_keys=TRUST,
         assessment_schemes=str(folder),
         **more,
     )
@@ -55,6 +55,7 @@ def test_a_malformed_scheme_stops_the_process_naming_the_file_and_line(
         "VANGUARD_KAFKA_BOOTSTRAP": kafka_bootstrap,
         "VANGUARD_PORT": "0",
         "VANGUARD_ASSESSMENT_SCHEMES": str(folder),
+        "VANGUARD_TOKEN_KEYS": TRUST,
     }
     done = subprocess.run(
         [sys.executable, "-m", "services.projection"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60

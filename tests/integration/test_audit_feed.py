@@ -15,7 +15,7 @@ from services.projection.main import create_app
 from shared.auth import Role
 from tests.assessment_city import City, at, plan
 from tests.projection_history import feed
-from tests.support import SECRET, token
+from tests.support import TRUST, token
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +41,7 @@ def world(new_database: Callable[[str], str], kafka_bootstrap: str) -> Iterator[
     other = c.topic("zwb", at("2026-02-11"))
     dsn = new_database("projection_feed")
     settings = ProjectionSettings(
-        database_dsn=dsn, kafka_bootstrap=kafka_bootstrap, topic_prefix=f"t{uuid.uuid4().hex[:8]}", jwt_secret=SECRET
+        database_dsn=dsn, kafka_bootstrap=kafka_bootstrap, topic_prefix=f"t{uuid.uuid4().hex[:8]}", token_keys=TRUST
     )
     with TestClient(create_app(settings)) as client:
         feed(dsn, c.envelopes)

@@ -27,7 +27,8 @@ pytestmark = pytest.mark.integration
 def posed(department: str, n: int, title: str = "优化审批服务") -> Envelope:
     topic = uuid.uuid5(uuid.NAMESPACE_URL, f"{department}/{n}/{uuid.uuid4()}")
     e = envelope(topic, 1, "filing.Topic.Posed", year=2026, direction="business_environment", title=title)
-    return Envelope(**{**e.__dict__, "aggregate_type": "Topic", "department": department})
+    source = {"service": "filing", "instance": department, "position": n}  # as the department's relay sends it
+    return Envelope(**{**e.__dict__, "aggregate_type": "Topic", "department": department, "source": source})
 
 
 def dead_letters_counted(service: str, reason: str) -> float:
@@ -179,6 +180,7 @@ def test_a_topic_created_after_the_consumer_started_is_consumed_within_seconds(
     first, later = f"{prefix}.filing.fgw", f"{prefix}.acceptance.main"
     kafka.ensure_topic(kafka_bootstrap, first, 3)
     early, late = posed("fgw", 1), posed("fgw", 2)
+    late = Envelope(**{**late.__dict__, "source": {"service": "acceptance", "instance": "main", "position": 1}})
 
     def publish(topic: str, e: Envelope) -> None:
         producer = kafka.producer(kafka_bootstrap)

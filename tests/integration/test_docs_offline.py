@@ -10,14 +10,14 @@ from fastapi.testclient import TestClient
 
 from services.filing.config import FilingSettings
 from services.filing.main import create_app
-from tests.support import SECRET
+from tests.support import TRUST
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.mark.parametrize("page", ["/docs", "/redoc"])
 def test_the_docs_load_nothing_from_outside_the_service(new_database: Callable[[str], str], page: str) -> None:
-    app = create_app(FilingSettings(database_dsn=new_database("filing"), departments="fgw", jwt_secret=SECRET))
+    app = create_app(FilingSettings(database_dsn=new_database("filing"), departments="fgw", token_keys=TRUST))
     with TestClient(app) as client:
         html = client.get(page)
         assert html.status_code == 200

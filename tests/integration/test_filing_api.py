@@ -20,8 +20,9 @@ from fastapi.testclient import TestClient
 
 from services.filing.config import FilingSettings
 from services.filing.main import create_app
-from shared.auth import Principal, Role, TokenCodec
-from tests.support import SECRET, headers, milestones, project_body, race
+from shared.auth import Principal, Role, TokenIssuer
+from shared.auth.keys import SigningKey
+from tests.support import ISSUER, KEY, TRUST, headers, milestones, project_body, race
 
 pytestmark = pytest.mark.integration
 
@@ -72,7 +73,7 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def build(new_database: Callable[[str], str]) -> tuple[FastAPI, TestClient]:
-    app = create_app(FilingSettings(database_dsn=new_database("filing"), departments="fgw", jwt_secret=SECRET))
+    app = create_app(FilingSettings(database_dsn=new_database("filing"), departments="fgw", token_keys=TRUST))
     client = TestClient(app)
     imported = client.post("/organisation", json=ORGANISATION, headers=headers(Role.ADMIN))
     assert imported.status_code == 200, imported.text
@@ -179,7 +180,7 @@ def _json(
 
 
 def _expired() -> dict[str, str]:
-    return bearer(TokenCodec(SECRET).mint(Principal("c", Role.COMMITTEE, "fgw"), ttl_seconds=-10))
+    return bearer(ISSUER.mint(Principal("c", Role.COMMITTEE, "fgw"), ttl_seconds=-10))
 
 
 @dataclass(frozen=True)
@@ -506,20 +507,29 @@ BAD: list[Bad] = [
         lambda w: w.client.post("/topics", json=TOPIC, headers=bearer("not.a.token")),
         401,
         "not_authenticated",
-        "the bearer token is not valid",
+        "the bearer token is not a JWT",
     ),
     Bad(
-        "a token signed with another secret",
+        "a token signed with another key under our key's id",
         lambda w: w.client.post(
             "/topics",
             json=TOPIC,
-            headers=bearer(
-                TokenCodec("another-secret-of-sufficient-length-0123456789").mint(Principal("c", Role.COMMITTEE, "fgw"))
-            ),
+            headers=bearer(TokenIssuer(SigningKey.generate(KEY.kid)).mint(Principal("c", Role.COMMITTEE, "fgw"))),
         ),
         401,
         "not_authenticated",
         "the bearer token is not valid: Signature verification failed",
+    ),
+    Bad(
+        "a token signed with a key nobody trusts",
+        lambda w: w.client.post(
+            "/topics",
+            json=TOPIC,
+            headers=bearer(TokenIssuer(SigningKey.generate()).mint(Principal("c", Role.COMMITTEE, "fgw"))),
+        ),
+        401,
+        "not_authenticated",
+        "the bearer token is signed by an unknown key",
     ),
     Bad(
         "an expired token",

@@ -27,7 +27,7 @@ from services.inspection.scheduler import DeadlineFollower, DeadlineScheduler, c
 from shared.auth import Role
 from shared.contracts import Envelope, event_id
 from shared.messaging.inbox import Inbox
-from tests.support import SECRET, headers
+from tests.support import TRUST, headers
 
 pytestmark = pytest.mark.integration
 
@@ -367,19 +367,19 @@ def test_the_manual_clock_is_set_by_an_admin_and_the_system_clock_cannot_be_set(
     dsn: str,
     new_database: Callable[[str], str],
 ) -> None:
-    manual = TestClient(create_app(InspectionSettings(database_dsn=dsn, clock="manual", jwt_secret=SECRET)))
+    manual = TestClient(create_app(InspectionSettings(database_dsn=dsn, clock="manual", token_keys=TRUST)))
     moved = manual.post("/admin/clock", json={"now": "2026-07-01T00:00:00"}, headers=headers(Role.ADMIN))
     assert moved.status_code == 200, moved.text
     assert moved.json()["now"] == "2026-07-01T00:00:00+08:00" and moved.json()["today"] == "2026-07-01"
     refused = manual.post("/admin/clock", json={"now": "2026-07-02T00:00:00"}, headers=headers(Role.INSPECTOR))
     assert refused.status_code == 403 and "admin" in refused.json()["detail"]
-    system = TestClient(create_app(InspectionSettings(database_dsn=new_database("inspection"), jwt_secret=SECRET)))
+    system = TestClient(create_app(InspectionSettings(database_dsn=new_database("inspection"), token_keys=TRUST)))
     conflict = system.post("/admin/clock", json={"now": "2026-07-01T00:00:00"}, headers=headers(Role.ADMIN))
     assert conflict.status_code == 409 and "system clock, which cannot be set" in conflict.json()["detail"]
 
 
 def test_only_an_inspector_records_an_inspection_and_the_branch_answers(dsn: str) -> None:
-    api = create_app(InspectionSettings(database_dsn=dsn, clock="manual", jwt_secret=SECRET))
+    api = create_app(InspectionSettings(database_dsn=dsn, clock="manual", token_keys=TRUST))
     client = TestClient(api)
     app: InspectionApplication = api.state.inspection
     app.clock.set(midnight("2026-06-01"))

@@ -23,7 +23,7 @@ from shared.auth import Role
 from tests.acceptance_seed import CRITERIA, SYSTEM, TARGET, filed
 from tests.contract import Contract
 from tests.projection_history import excellent_project, feed, projection_api
-from tests.support import ORGANISATION, SECRET, headers, project_body, token
+from tests.support import ORGANISATION, TRUST, headers, project_body, token
 
 pytestmark = pytest.mark.integration
 
@@ -74,7 +74,7 @@ def every_operation_answered(c: Contract, *but: tuple[str, str]) -> None:
 
 
 def test_filing_answers_as_its_document_says(new_database: Callable[[str], str]) -> None:
-    settings = FilingSettings(database_dsn=new_database("filing"), departments="fgw", jwt_secret=SECRET, clock="manual")
+    settings = FilingSettings(database_dsn=new_database("filing"), departments="fgw", token_keys=TRUST, clock="manual")
     with TestClient(filing_app(settings)) as client:
         f = Contract(client)
         ok(f.post("/admin/clock", json={"now": "2026-02-01T09:00:00+08:00"}, headers=admin()))
@@ -130,7 +130,7 @@ def test_filing_answers_as_its_document_says(new_database: Callable[[str], str])
 
 def test_tasking_answers_as_its_document_says(new_database: Callable[[str], str]) -> None:
     settings = TaskingSettings(
-        database_dsn=new_database("tasking"), departments="fgw", jwt_secret=SECRET, clock="manual"
+        database_dsn=new_database("tasking"), departments="fgw", token_keys=TRUST, clock="manual"
     )
     with TestClient(tasking_app(settings)) as client:
         t = Contract(client)
@@ -175,7 +175,7 @@ def test_tasking_answers_as_its_document_says(new_database: Callable[[str], str]
 
 
 def test_inspection_answers_as_its_document_says(new_database: Callable[[str], str]) -> None:
-    settings = InspectionSettings(database_dsn=new_database("inspection"), jwt_secret=SECRET, clock="manual")
+    settings = InspectionSettings(database_dsn=new_database("inspection"), token_keys=TRUST, clock="manual")
     with TestClient(inspection_app(settings)) as client:
         i = Contract(client)
         ok(i.post("/admin/clock", json={"now": "2026-03-25T09:00:00+08:00"}, headers=admin()))
@@ -219,7 +219,7 @@ def test_inspection_answers_as_its_document_says(new_database: Callable[[str], s
 
 def test_acceptance_answers_as_its_document_says(new_database: Callable[[str], str]) -> None:
     settings = AcceptanceSettings(
-        database_dsn=new_database("acceptance"), jwt_secret=SECRET, clock="manual", organisers="org-2"
+        database_dsn=new_database("acceptance"), token_keys=TRUST, clock="manual", organisers="org-2"
     )
     with TestClient(acceptance_app(settings)) as client:
         a = Contract(client)

@@ -17,7 +17,7 @@ from services.filing.config import FilingSettings
 from services.inspection.config import InspectionSettings
 from services.projection.config import ProjectionSettings
 from services.tasking.config import TaskingSettings
-from tests.support import SECRET
+from tests.support import TRUST
 
 pytestmark = pytest.mark.integration
 
@@ -38,22 +38,22 @@ def build(service: str, dsn: str, kafka: str) -> FastAPI:
     if service == "filing":
         from services.filing.main import create_app as filing
 
-        return filing(FilingSettings(database_dsn=dsn, departments="fgw", jwt_secret=SECRET))
+        return filing(FilingSettings(database_dsn=dsn, departments="fgw", token_keys=TRUST))
     if service == "tasking":
         from services.tasking.main import create_app as tasking
 
-        return tasking(TaskingSettings(database_dsn=dsn, departments="fgw", jwt_secret=SECRET))
+        return tasking(TaskingSettings(database_dsn=dsn, departments="fgw", token_keys=TRUST))
     if service == "inspection":
         from services.inspection.main import create_app as inspection
 
-        return inspection(InspectionSettings(database_dsn=dsn, jwt_secret=SECRET))
+        return inspection(InspectionSettings(database_dsn=dsn, token_keys=TRUST))
     if service == "acceptance":
         from services.acceptance.main import create_app as acceptance
 
-        return acceptance(AcceptanceSettings(database_dsn=dsn, jwt_secret=SECRET))
+        return acceptance(AcceptanceSettings(database_dsn=dsn, token_keys=TRUST))
     from services.projection.main import create_app as projection
 
-    return projection(ProjectionSettings(database_dsn=dsn, kafka_bootstrap=kafka, jwt_secret=SECRET))
+    return projection(ProjectionSettings(database_dsn=dsn, kafka_bootstrap=kafka, token_keys=TRUST))
 
 
 @pytest.fixture(scope="module", params=["filing", "tasking", "inspection", "acceptance", "projection"])

@@ -17,7 +17,7 @@ from services.acceptance.main import create_app as create_acceptance
 from services.filing.config import FilingSettings
 from services.filing.main import create_app as create_filing
 from shared.auth import Role
-from tests.support import SECRET, headers, project_body
+from tests.support import TRUST, headers, project_body
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +26,7 @@ TOPIC = {"year": 2026, "direction": "business_environment", "title": "优化审�
 
 @pytest.fixture
 def filing(new_database: Callable[[str], str]) -> TestClient:
-    app = create_filing(FilingSettings(database_dsn=new_database("filing"), departments="fgw", jwt_secret=SECRET))
+    app = create_filing(FilingSettings(database_dsn=new_database("filing"), departments="fgw", token_keys=TRUST))
     with TestClient(app) as client:
         yield client
 
@@ -111,7 +111,7 @@ def test_an_idempotency_key_with_a_control_character_is_refused(filing: TestClie
 
 
 def test_public_feedback_with_a_nul_is_refused_without_any_token(new_database: Callable[[str], str]) -> None:
-    settings = AcceptanceSettings(database_dsn=new_database("acceptance"), jwt_secret=SECRET)
+    settings = AcceptanceSettings(database_dsn=new_database("acceptance"), token_keys=TRUST)
     with TestClient(create_acceptance(settings)) as client:
         answer = client.post(
             "/notices/3f2b1c9e-0000-4000-8000-000000000001/feedback", json={"kind": "support", "text": "a\u0000b"}
@@ -123,7 +123,7 @@ def test_public_feedback_with_a_nul_is_refused_without_any_token(new_database: C
 def test_a_callers_idempotency_key_can_never_be_taken_for_the_services_own_seal(
     new_database: Callable[[str], str],
 ) -> None:
-    settings = AcceptanceSettings(database_dsn=new_database("acceptance"), jwt_secret=SECRET)
+    settings = AcceptanceSettings(database_dsn=new_database("acceptance"), token_keys=TRUST)
     project = "3f2b1c9e-0000-4000-8000-000000000002"
     with TestClient(create_acceptance(settings)) as client:
         answer = client.post(

@@ -14,7 +14,7 @@ from services.projection.main import create_app as create_projection
 from services.tasking.config import TaskingSettings
 from services.tasking.main import create_app as create_tasking
 from shared.auth import Role
-from tests.support import SECRET, headers
+from tests.support import TRUST, headers
 
 pytestmark = pytest.mark.integration
 
@@ -24,12 +24,12 @@ def services(new_database: Callable[[str], str]) -> Iterator[tuple[TestClient, T
     clock = new_database("clock")
     filing = create_filing(
         FilingSettings(
-            database_dsn=new_database("filing"), departments="fgw", jwt_secret=SECRET, clock="manual", clock_dsn=clock
+            database_dsn=new_database("filing"), departments="fgw", token_keys=TRUST, clock="manual", clock_dsn=clock
         )
     )
     tasking = create_tasking(
         TaskingSettings(
-            database_dsn=new_database("tasking"), departments="fgw", jwt_secret=SECRET, clock="manual", clock_dsn=clock
+            database_dsn=new_database("tasking"), departments="fgw", token_keys=TRUST, clock="manual", clock_dsn=clock
         )
     )
     with TestClient(filing) as f, TestClient(tasking) as t:
@@ -61,7 +61,7 @@ def test_only_an_admin_moves_the_clock_and_only_within_the_programme(services: t
 
 
 def test_a_service_on_the_system_clock_says_how_to_move_time(new_database: Callable[[str], str]) -> None:
-    app = create_filing(FilingSettings(database_dsn=new_database("filing"), departments="fgw", jwt_secret=SECRET))
+    app = create_filing(FilingSettings(database_dsn=new_database("filing"), departments="fgw", token_keys=TRUST))
     with TestClient(app) as client:
         answer = client.post("/admin/clock", json={"now": "2026-07-01T09:00:00"}, headers=headers(Role.ADMIN))
         assert client.get("/clock").json()["clock"] == "system"
@@ -77,7 +77,7 @@ def test_the_projection_tells_the_same_programme_time(
     clock_dsn = filing.app.state.filing.clock.datastore.dsn  # type: ignore[attr-defined]
     settings = ProjectionSettings(
         database_dsn=new_database("projection"),
-        jwt_secret=SECRET,
+        token_keys=TRUST,
         kafka_bootstrap=kafka_bootstrap,
         clock="manual",
         clock_dsn=clock_dsn,

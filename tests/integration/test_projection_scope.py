@@ -21,7 +21,7 @@ from services.projection.handlers import handler
 from services.projection.main import create_app
 from shared.auth import Role
 from shared.contracts import Envelope, event_id
-from tests.support import SECRET, token
+from tests.support import TRUST, token
 
 pytestmark = pytest.mark.integration
 
@@ -90,7 +90,7 @@ class Projection:
 def projection(new_database: Callable[[str], str], kafka_bootstrap: str) -> Iterator[Projection]:
     dsn = new_database("projection")
     settings = ProjectionSettings(
-        database_dsn=dsn, kafka_bootstrap=kafka_bootstrap, topic_prefix=f"t{uuid.uuid4().hex[:8]}", jwt_secret=SECRET
+        database_dsn=dsn, kafka_bootstrap=kafka_bootstrap, topic_prefix=f"t{uuid.uuid4().hex[:8]}", token_keys=TRUST
     )
     with TestClient(create_app(settings)) as client:
         asyncio.run(feed(dsn))

@@ -9,14 +9,14 @@ from fastapi.testclient import TestClient
 
 from services.acceptance.config import AcceptanceSettings
 from services.acceptance.main import create_app
-from tests.support import SECRET
+from tests.support import TRUST
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def client(new_database: Callable[[str], str]) -> TestClient:
-    with TestClient(create_app(AcceptanceSettings(database_dsn=new_database("acceptance"), jwt_secret=SECRET))) as c:
+    with TestClient(create_app(AcceptanceSettings(database_dsn=new_database("acceptance"), token_keys=TRUST))) as c:
         yield c
 
 

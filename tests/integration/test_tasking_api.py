@@ -24,7 +24,7 @@ from services.tasking.config import TaskingSettings
 from services.tasking.domain import board_id
 from services.tasking.main import create_app
 from shared.auth import Role
-from tests.support import SECRET, headers, race, token
+from tests.support import TRUST, headers, race, token
 
 pytestmark = pytest.mark.integration
 
@@ -65,7 +65,7 @@ def auditor() -> dict[str, str]:
 @contextmanager
 def tasking(new_database: Callable[[str], str]) -> Iterator[tuple[TestClient, TaskingApplication, str]]:
     dsn = new_database("tasking")
-    with TestClient(create_app(TaskingSettings(database_dsn=dsn, departments="fgw", jwt_secret=SECRET))) as client:
+    with TestClient(create_app(TaskingSettings(database_dsn=dsn, departments="fgw", token_keys=TRUST))) as client:
         app: TaskingApplication = client.app.state.tasking  # type: ignore[attr-defined]
         for branch, member_id, name in [
             ("fgw-b1", "s-fgw-1", "王强"),

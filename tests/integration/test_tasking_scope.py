@@ -16,7 +16,7 @@ from services.tasking.app import TaskingApplication
 from services.tasking.config import TaskingSettings
 from services.tasking.main import create_app
 from shared.auth import Role
-from tests.support import SECRET, token
+from tests.support import TRUST, token
 
 pytestmark = pytest.mark.integration
 
@@ -59,7 +59,7 @@ class Instance:
 
 @pytest.fixture(scope="module")
 def instance(new_database: Callable[[str], str]) -> Iterator[Instance]:
-    settings = TaskingSettings(database_dsn=new_database("tasking"), departments="fgw", jwt_secret=SECRET)
+    settings = TaskingSettings(database_dsn=new_database("tasking"), departments="fgw", token_keys=TRUST)
     with TestClient(create_app(settings)) as client:
         app: TaskingApplication = client.app.state.tasking  # type: ignore[attr-defined]
         for branch, member_id, name in [("fgw-b1", "m-001", "李扬"), ("fgw-b2", "m-001", "孙浩")]:

@@ -14,7 +14,7 @@ import yaml
 
 from deploy import load_organisation
 from deploy.grafana import provision
-from shared.config import CommonSettings, ServiceSettings
+from shared.config import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
@@ -22,6 +22,7 @@ SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
 PROMETHEUS = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text(encoding="utf-8"))
 INIT_SQL = (ROOT / "deploy" / "postgres" / "init.sql").read_text(encoding="utf-8")
 DEFAULTED = re.compile(r"\$\{(\w+):-([^}]*)\}")  # ${NAME:-default}, as compose interpolates it
+REQUIRED = re.compile(r"\$\{(\w+):\?([^}]*)\}")  # ${NAME:?message}: compose refuses to start without NAME
 
 
 def module_of(service: dict[str, Any]) -> str | None:
@@ -83,7 +84,7 @@ def host_ports(service: dict[str, Any]) -> dict[int, int]:
 
 
 # Tools of ours that are not services: the VANGUARD_* variables each reads (as the services read them).
-TOOL_VARIABLES = {"deploy.load_organisation": {"VANGUARD_JWT_SECRET"}}
+TOOL_VARIABLES = {"deploy.load_organisation": {"VANGUARD_IDENTITY_KEY", "VANGUARD_TOKEN"}}
 
 
 def test_the_whole_set_is_composed() -> None:
@@ -136,15 +137,18 @@ def test_non_vanguard_services_set_no_vanguard_variables() -> None:
             assert not [key for key in environment(service) if key.startswith("VANGUARD_") and key not in allowed], name
 
 
-def test_every_process_that_mints_or_verifies_tokens_shares_one_secret() -> None:
-    secrets = {
-        name: environment(service)["VANGUARD_JWT_SECRET"]
-        for name, service in SERVICES.items()
-        if "VANGUARD_JWT_SECRET" in environment(service)
-    }
-    assert set(vanguard_services()) | {"organisation-loader"} <= set(secrets)
-    assert len(set(secrets.values())) == 1, secrets
-    assert set(secrets.values()) == {CommonSettings.model_fields["jwt_secret"].default}
+def test_no_secret_or_key_has_a_default_compose_refuses_to_start_without_them() -> None:
+    """Services get public keys only (a JWKS); only the loader holds a signing key, and neither has a default."""
+    raw = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+    assert "JWT_SECRET" not in raw and "change-me" not in raw
+    for name, (service, _) in vanguard_services().items():
+        env = service.get("environment") or {}
+        assert REQUIRED.fullmatch(str(env["VANGUARD_TOKEN_KEYS"])), name
+        assert "VANGUARD_IDENTITY_KEY" not in env, f"{name} must not hold the signing key"
+    loader_env = SERVICES["organisation-loader"]["environment"]
+    assert REQUIRED.fullmatch(str(loader_env["VANGUARD_IDENTITY_KEY"]))
+    for variable in re.findall(r"\$\{(\w+):-", raw):
+        assert "KEY" not in variable or variable.startswith("VANGUARD_AUDIT_KEY"), variable
 
 
 @pytest.mark.parametrize("department", ["fgw", "zwb"])
@@ -233,7 +237,7 @@ def test_the_organisation_loader_sends_each_department_of_the_registry_to_its_fi
     job = SERVICES["organisation-loader"]
     command = job["command"]
     assert command[:3] == ["python", "-m", "deploy.load_organisation"]
-    monkeypatch.setenv("VANGUARD_JWT_SECRET", environment(job)["VANGUARD_JWT_SECRET"])
+    monkeypatch.setenv("VANGUARD_IDENTITY_KEY", "/run/secrets/identity.jwk")
     params = typer.main.get_command(load_organisation.app).make_context("load_organisation", command[3:]).params
     registry = load_organisation.parse_registry((ROOT / params["file"]).read_text(encoding="utf-8"))
     targets = load_organisation.parse_targets(params["filing"])
@@ -247,7 +251,7 @@ def test_the_organisation_loader_sends_each_department_of_the_registry_to_its_fi
         assert int(port) == int(env["VANGUARD_PORT"])
         assert job["depends_on"][host] == {"condition": "service_healthy"}
         assert "healthcheck" in filing
-    assert params["jwt_secret"] == environment(SERVICES["filing-fgw"])["VANGUARD_JWT_SECRET"]
+    assert params["key"] == "/run/secrets/identity.jwk"
     assert job["restart"] == "on-failure", "a one-shot job: retried on failure, never restarted once done"
 
 

@@ -12,11 +12,13 @@ import typer
 
 from deploy import load_organisation as loader
 from services.filing.schemas import Organisation
-from shared.auth import Role, TokenCodec
+from shared.auth import Role
+from shared.auth.keys import KeySet, SigningKey, jwks
+from shared.auth.tokens import TokenVerifier, Trust
 
 ROOT = Path(__file__).resolve().parents[2]
 REGISTRY = (ROOT / "deploy" / "organisation.yaml").read_text(encoding="utf-8")
-SECRET = "vanguard-local-development-secret-change-me"
+KEY = SigningKey.generate("loader-test")
 
 FGW = {
     "code": "fgw",
@@ -165,9 +167,14 @@ def test_a_department_with_nowhere_to_go_or_an_unknown_one_is_refused() -> None:
         loader.plan(departments, {"fwg": "http://a"}, ["http://b"])
 
 
-def test_the_token_is_an_admins_signed_with_the_services_secret() -> None:
-    principal = TokenCodec(SECRET).verify(loader.admin_token(SECRET))
-    assert principal.role == Role.ADMIN and principal.department is None
+def test_the_token_is_an_admins_signed_with_the_identity_key_given_as_a_jwk_or_a_file(tmp_path: Path) -> None:
+    verifier = TokenVerifier(Trust("vanguard-identity", KeySet(json.dumps(jwks(KEY)))))
+    KEY.write(tmp_path / "identity.jwk")
+    for key in (json.dumps(KEY.private_jwk()), str(tmp_path / "identity.jwk")):
+        principal = verifier.verify(loader.admin_token(key))
+        assert principal.role == Role.ADMIN and principal.department is None
+    with pytest.raises(loader.LoadError, match="no admin token"):
+        loader.admin_token(str(tmp_path / "missing.jwk"))
 
 
 # -- delivery, against a fake transport --------------------------------------------------------------
@@ -228,7 +235,8 @@ def test_an_instance_that_does_not_serve_its_named_department_or_none_that_does_
 
 
 def test_the_cli_takes_repeated_instance_options(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("VANGUARD_JWT_SECRET", raising=False)
+    monkeypatch.delenv("VANGUARD_TOKEN", raising=False)
+    monkeypatch.setenv("VANGUARD_IDENTITY_KEY", "/run/secrets/identity.jwk")
     command = typer.main.get_command(loader.app)
     params = command.make_context(
         "load_organisation", ["--filing", "fgw=http://f:1", "--filing", "zwb=http://z:1", "--url", "http://u:1"]
@@ -236,4 +244,4 @@ def test_the_cli_takes_repeated_instance_options(monkeypatch: pytest.MonkeyPatch
     assert params["filing"] == ["fgw=http://f:1", "zwb=http://z:1"]
     assert params["url"] == ["http://u:1"]
     assert params["file"] == Path("deploy/organisation.yaml")
-    assert params["jwt_secret"] == SECRET
+    assert (params["token"], params["key"]) == ("", "/run/secrets/identity.jwk")
