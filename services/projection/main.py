@@ -28,11 +28,11 @@ from services.projection.upgrade import upgrade
 from shared.api import create_service_app
 from shared.api.routes import run_sync
 from shared.api.stored import router as stored_router
+from shared.audit.follower import chain_follower
 from shared.clock import ProgrammeClock, make_clock
 from shared.contracts import topic_pattern
 from shared.messaging.consumer import ConsumerSettings, consume
 from shared.messaging.inbox import Inbox
-from shared.messaging.relay_main import chain_follower
 
 SERVICE = "projection"
 log = logging.getLogger("vanguard.projection")

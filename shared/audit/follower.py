@@ -18,6 +18,7 @@ import datetime as dt
 import logging
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -32,6 +33,7 @@ from shared.persistence.asyncpg_store.greenlets import run_sync
 
 if TYPE_CHECKING:
     from shared.application import VanguardApplication
+    from shared.config import ServiceSettings
 
 log = logging.getLogger("vanguard.audit")
 
@@ -176,3 +178,22 @@ class ChainFollower:
         self.unsigned = 0
         CHAIN_CHECKPOINTS.labels(s.service, s.instance).inc()
         CHAIN_UNSIGNED.labels(s.service, s.instance).set(0)
+
+
+def chain_follower(service: str, settings: ServiceSettings, app: VanguardApplication) -> ChainFollower | None:
+    """The store's chain follower, if the instance has a key to sign its checkpoints with."""
+    key = settings.audit_key.strip()
+    if key and Path(key).is_file():
+        key = Path(key).read_text(encoding="utf-8").strip()
+    if not key:
+        log.warning(
+            "%s/%s: no VANGUARD_AUDIT_KEY, so no signed checkpoints of its hash chain (./vanguard audit keygen)",
+            service,
+            settings.instance,
+        )
+        return None
+    every, seconds = settings.audit_checkpoint_every, settings.audit_checkpoint_seconds
+    return ChainFollower(
+        FollowerSettings(settings.database_dsn, service, settings.instance, key, every=every, seconds=seconds),
+        app,
+    )

@@ -5,43 +5,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from pathlib import Path
 from typing import TYPE_CHECKING
 from uuid import UUID
 
 from prometheus_client import start_http_server
 
-from shared.audit.follower import ChainFollower, FollowerSettings
+from shared.audit.follower import chain_follower
 from shared.contracts import topic_name
 from shared.messaging.envelopes import EnvelopeFactory
 from shared.messaging.relay import Relay, RelaySettings
 from shared.runtime import settle_heap
 
-log = logging.getLogger("vanguard.relay")
-
 if TYPE_CHECKING:
     from eventsourcing.application import Application
 
     from shared.config import ServiceSettings
-
-
-def chain_follower(service: str, settings: ServiceSettings, app: Application[UUID]) -> ChainFollower | None:
-    """The store's chain follower, if the instance has a key to sign its checkpoints with."""
-    key = settings.audit_key.strip()
-    if key and Path(key).is_file():
-        key = Path(key).read_text(encoding="utf-8").strip()
-    if not key:
-        log.warning(
-            "%s/%s: no VANGUARD_AUDIT_KEY, so no signed checkpoints of its hash chain (./vanguard audit keygen)",
-            service,
-            settings.instance,
-        )
-        return None
-    every, seconds = settings.audit_checkpoint_every, settings.audit_checkpoint_seconds
-    return ChainFollower(
-        FollowerSettings(settings.database_dsn, service, settings.instance, key, every=every, seconds=seconds),
-        app,  # type: ignore[arg-type]
-    )
 
 
 def run_relay(service: str, settings: ServiceSettings, app: Application[UUID]) -> None:
