@@ -1,12 +1,14 @@
 """The trust boundary between departments, as every consumer keeps it (issue 13).
 
-Each department's filing and tasking instances are run by that department. The registry says which
-instance serves which department: a department is served by the filing instance it was registered
-through (`filing.Department.Registered`, from that instance's topic), and by the tasking instance of
-the same name. An event from a filing or tasking instance about a department another instance
-serves is applied by no consumer: it is dead-lettered with the reason, counted
-(`vanguard_dead_letters_total{reason="foreign_department"}`) and logged. The city-wide services
-(inspection, acceptance) serve every department.
+Each department's filing and tasking instances are run by that department (one instance may serve
+several). The registry's events say which instance serves which department: for filing, the
+instance a department was registered through (`filing.Department.Registered`, from that instance's
+topic); for tasking, the instance that started the department's roster (`tasking.Roster.Started`,
+which a tasking instance records when filing's registry names a department it serves). The first
+such event for a department fixes its instance. An event from a filing or tasking instance about a
+department another instance of that service serves is applied by no consumer: it is dead-lettered
+with the reason, counted (`vanguard_dead_letters_total{reason="foreign_department"}`) and logged.
+The city-wide services (inspection, acceptance) serve every department.
 
 What an event says of its own source is checked against the topic it came from (`source_of_topic`),
 so the check rests on the topic, which only that instance's relay writes to.
@@ -20,13 +22,15 @@ from shared.contracts import Envelope
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS inbox_served (
-    department text PRIMARY KEY,
+    service text NOT NULL,
+    department text NOT NULL,
     instance text NOT NULL,
-    registered_by uuid NOT NULL
+    registered_by uuid NOT NULL,
+    PRIMARY KEY (service, department)
 );
 """
-DEPARTMENTAL = frozenset({"filing", "tasking"})  # services whose instances each serve some departments
-REGISTERED = "filing.Department.Registered"
+# services whose instances each serve some departments -> the event that says an instance serves one
+REGISTERED = {"filing": "filing.Department.Registered", "tasking": "tasking.Roster.Started"}
 
 
 class Refused(Exception):
@@ -53,28 +57,32 @@ class Boundary:
     events (kept in its own database, cached in memory)."""
 
     def __init__(self) -> None:
-        self._served: dict[str, str] | None = None
+        self._served: dict[tuple[str, str], str] | None = None
 
     async def refusal(self, conn: asyncpg.Connection, envelope: Envelope) -> str | None:
         """Why the event must not be applied here, or None. A registration is recorded as it passes."""
         service, instance = envelope.source.get("service"), envelope.source.get("instance")
         department = envelope.department
-        if service not in DEPARTMENTAL or not department:
+        if service not in REGISTERED or not department:
             return None
         if self._served is None:
-            rows = await conn.fetch("SELECT department, instance FROM inbox_served")
-            self._served = {r["department"]: r["instance"] for r in rows}
-        serving = self._served.get(department)
-        if serving is None and envelope.type == REGISTERED:
+            rows = await conn.fetch("SELECT service, department, instance FROM inbox_served")
+            self._served = {(r["service"], r["department"]): r["instance"] for r in rows}
+        key = (service, department)
+        serving = self._served.get(key)
+        if serving is None and envelope.type == REGISTERED[service]:
             await conn.execute(
-                "INSERT INTO inbox_served (department, instance, registered_by) VALUES ($1, $2, $3) "
-                "ON CONFLICT (department) DO NOTHING",
+                "INSERT INTO inbox_served (service, department, instance, registered_by) VALUES ($1, $2, $3, $4) "
+                "ON CONFLICT (service, department) DO NOTHING",
+                service,
                 department,
                 instance,
                 envelope.event_id,
             )
-            serving = await conn.fetchval("SELECT instance FROM inbox_served WHERE department = $1", department)
-            self._served[department] = serving
+            serving = await conn.fetchval(
+                "SELECT instance FROM inbox_served WHERE service = $1 AND department = $2", service, department
+            )
+            self._served[key] = serving
         if serving is None or serving == instance:
             return None  # served by its sender, or not registered (nothing known contradicts it)
         return (

@@ -119,19 +119,34 @@ def test_every_consumers_inbox_refuses_the_same_and_the_boundary_outlives_a_rest
     async def handle(conn: asyncpg.Connection, e: Envelope) -> None:
         handled.append(e.type)
 
+    # one tasking instance ("main") may serve several departments: its roster events say which
+    rosters = [event("tasking", "main", "tasking.Roster.Started", d) for d in ("fgw", "zwb")]
+
     async def go() -> list[str]:
-        conn = await _apply(dsn, Inbox("tasking", handle), [registered("zwb", "zwb")], schema=False)
+        conn = await _apply(dsn, Inbox("tasking", handle), [registered("zwb", "zwb"), *rosters], schema=False)
         await conn.close()
         # a new process: what it knows of the registry comes from its own database
         tasked = event("tasking", "fgw", "tasking.Task.Created", "zwb", title="冒名的任务")
-        conn = await _apply(dsn, Inbox("tasking", handle), [tasked, posed("fgw", "zwb", "冒名")], schema=False)
+        honest = event("tasking", "main", "tasking.Task.Created", "zwb", title="任务")
+        conn = await _apply(dsn, Inbox("tasking", handle), [tasked, posed("fgw", "zwb", "冒名"), honest], schema=False)
         try:
-            return [r["reason"] for r in await conn.fetch("SELECT reason FROM inbox_dead_letters")]
+            rows = await conn.fetch("SELECT reason, error FROM inbox_dead_letters ORDER BY failed_at")
+            return [f"{r['reason']}: {r['error']}" for r in rows]
         finally:
             await conn.close()
 
-    assert asyncio.run(go()) == ["foreign_department", "foreign_department"]
-    assert handled == ["filing.Department.Registered"]
+    assert asyncio.run(go()) == [
+        "foreign_department: Refused: department 'zwb' is served by the tasking instance 'main', not by 'fgw', "
+        "which sent this tasking.Task.Created",
+        "foreign_department: Refused: department 'zwb' is served by the filing instance 'zwb', not by 'fgw', "
+        "which sent this filing.Topic.Posed",
+    ]
+    assert handled == [
+        "filing.Department.Registered",
+        "tasking.Roster.Started",
+        "tasking.Roster.Started",
+        "tasking.Task.Created",
+    ]
     assert dead_letters_counted("tasking", "foreign_department") == before + 2
 
 
