@@ -84,9 +84,16 @@ def algorithm_of(jwk: dict[str, Any]) -> str | None:
 
 
 class KeySet:
-    """Public keys by key id, from `source`: an http(s) URL of a JWKS, a file holding one, or the
-    JSON itself. URL sets are fetched again every `max_age` seconds and when a token names an
-    unknown key id (at most every 10 s); a failed fetch keeps the keys already known."""
+    """Public keys by key id, from `source`: an http(s) URL of a JWKS, a file holding one, the JSON
+    itself, or several URLs and files separated by commas (their keys together). URL sets are
+    fetched again every `max_age` seconds and when a token names an unknown key id (at most once a
+    second); a failed fetch keeps the keys already known."""
+
+    def __new__(cls, source: str, max_age: float = 300.0) -> KeySet:
+        text = source.strip()
+        if "," in text and not text.startswith("{"):
+            return Keys([KeySet(part, max_age) for part in text.split(",") if part.strip()])  # type: ignore[return-value]
+        return super().__new__(cls)
 
     def __init__(self, source: str, max_age: float = 300.0) -> None:
         self.source = source.strip()
@@ -159,3 +166,21 @@ class KeySet:
     @property
     def kids(self) -> list[str]:
         return list(self._keys)
+
+
+class Keys:
+    """Several key sets as one (a development key file beside the identity service's JWKS URL)."""
+
+    def __init__(self, sets: list[KeySet]) -> None:
+        self.sets = sets
+
+    def get(self, kid: str) -> tuple[Any, str] | None:
+        local = [s for s in self.sets if not s._remote]
+        for found in (s.get(kid) for s in [*local, *(s for s in self.sets if s._remote)]):
+            if found is not None:
+                return found
+        return None
+
+    @property
+    def kids(self) -> list[str]:
+        return [kid for s in self.sets for kid in s.kids]

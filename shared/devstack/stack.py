@@ -33,6 +33,7 @@ class Stack:
     _clock_dsn: str = ""
     _instances: list[Instance] = field(default_factory=list)
     _projection: tuple[str, str] = ("", "")
+    _identity_port: int = 0
 
     def audit_key(self, service: str, instance: str) -> tuple[Path, str]:
         """The file of the instance's Ed25519 private key and its public key (base64), made on first
@@ -54,15 +55,41 @@ class Stack:
         self._instances.append(Instance(service, instance, f"http://127.0.0.1:{port}", dsn, public))
 
     def token_keys(self) -> Path:
-        """The JWKS file every service verifies tokens with (the public half of `signing_key`)."""
+        """The JWKS file of `signing_key`'s public half (and the key's own file, identity.jwk, beside it)."""
         folder = self.keys_folder or self.folder / "keys"
         public = folder / "jwks.json"
         if self.signing_key is None:
             self.signing_key, public = ensure_key(folder / "identity.jwk")
         elif not public.exists():
-            folder.mkdir(parents=True, exist_ok=True)
+            self.signing_key.write(folder / "identity.jwk")
             public.write_text(json.dumps(jwks(self.signing_key)) + "\n", encoding="utf-8")
         return public.resolve()
+
+    def identity_url(self) -> str:
+        """Where the stack's identity service listens (chosen once, before any service starts)."""
+        if not self._identity_port:
+            self._identity_port = free_port()
+        return f"http://127.0.0.1:{self._identity_port}"
+
+    def trusted_keys(self) -> str:
+        """What every service verifies tokens with: the development key's JWKS file, and the identity
+        service's JWKS URL (its rotated keys are fetched when a token first names them)."""
+        return f"{self.token_keys()},{self.identity_url()}/.well-known/jwks.json"
+
+    def identity(
+        self, instance: str = "main", database: str | None = None, **settings: object
+    ) -> tuple[ServiceProcess, ServiceProcess]:
+        """The identity service (its API and its relay): accounts, sign-in, the token keys' JWKS.
+        Its first signing key is the stack's development key, so minted tokens and its own agree."""
+        dsn = self.database(database or f"{self.database_prefix}identity_{instance}")
+        port = int(self.identity_url().rsplit(":", 1)[1])
+        self._signing("identity", instance, dsn, port, settings)
+        settings.setdefault("identity_key", (self.token_keys().parent / "identity.jwk").resolve())
+        env = self._env(instance=instance, database_dsn=dsn, port=port, relay_metrics_port=free_port(), **settings)
+        self._create_topic("identity", instance)
+        api = self._process(f"identity-{instance}", "services.identity", env, port)
+        relay = self._process(f"identity-{instance}-relay", "services.identity.relay", env, None)
+        return api, relay
 
     def issuer(self) -> TokenIssuer:
         """Mints tokens the stack's services believe (local use and tests)."""
@@ -90,7 +117,7 @@ class Stack:
     def _env(self, **values: object) -> dict[str, str]:
         base = {
             "VANGUARD_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
-            "VANGUARD_TOKEN_KEYS": str(self.token_keys()),
+            "VANGUARD_TOKEN_KEYS": self.trusted_keys(),
             "VANGUARD_TOPIC_PREFIX": self.topic_prefix,
             "VANGUARD_CLOCK_DSN": self.clock_dsn(),
         }

@@ -1,6 +1,6 @@
 """python -m tests.benchmarks [name ...]: run the benchmarks in turn, then one combined table.
 
-Names: recorder, http, latency, scheduler, idle, assessment, audit (or bench_recorder, ...). No name: all.
+Names: recorder, http, latency, scheduler, idle, assessment, audit, identity (or bench_recorder, ...). No name: all.
 Each benchmark module exposes `main() -> list[dict]` and starts and stops its own servers.
 """
 
@@ -19,6 +19,7 @@ BENCHMARKS = (
     "bench_idle",
     "bench_assessment",
     "bench_audit",
+    "bench_identity",
 )
 
 
