@@ -73,15 +73,16 @@ def _fetch(target: Instance, token: str, projection_url: str = "") -> Archive:
 
 
 def _print(name: str, report: Report, took: float) -> None:
-    for note in report.notes:
-        print(f"note: {note}")
-    for problem in report.problems:
-        print(f"FAIL position {problem.position}: {problem.kind}: {problem.message}")
+    """The verdict first, then what it rests on: each problem with its position, and the notes."""
     what = f"{name}: {report.events:,} events, {report.checkpoints:,} checkpoints"
     if report.ok:
         print(f"OK {what}, verified in {took:.2f} s")
     else:
         print(f"FAILED {what}: {len(report.problems)} problem(s)")
+    for problem in report.problems:
+        print(f"  FAIL position {problem.position}: {problem.kind}: {problem.message}")
+    for note in report.notes:
+        print(f"  note: {note}")
 
 
 def export(args: argparse.Namespace) -> int:

@@ -89,9 +89,10 @@ class KeySet:
     fetched again every `max_age` seconds and when a token names an unknown key id (at most once a
     second); a failed fetch keeps the keys already known."""
 
-    def __new__(cls, source: str, max_age: float = 300.0) -> KeySet:
-        text = source.strip()
-        if "," in text and not text.startswith("{"):
+    def __new__(cls, source: object = "", *args: Any, **kwargs: Any) -> KeySet:
+        text = source.strip() if isinstance(source, str) else ""
+        if cls is KeySet and "," in text and not text.startswith("{"):
+            max_age = float(args[0] if args else kwargs.get("max_age", 300.0))
             return Keys([KeySet(part, max_age) for part in text.split(",") if part.strip()])  # type: ignore[return-value]
         return super().__new__(cls)
 

@@ -30,10 +30,10 @@ class Stack:
     database_prefix: str = ""  # tests give each stack databases of its own
     processes: list[ServiceProcess] = field(default_factory=list)
     keys_folder: Path | None = None  # the instances' audit keys (default: folder/keys), kept across runs
+    identity_port: int = 0  # where the identity service listens (0: a free port, chosen once)
     _clock_dsn: str = ""
     _instances: list[Instance] = field(default_factory=list)
     _projection: tuple[str, str] = ("", "")
-    _identity_port: int = 0
 
     def audit_key(self, service: str, instance: str) -> tuple[Path, str]:
         """The file of the instance's Ed25519 private key and its public key (base64), made on first
@@ -67,9 +67,9 @@ class Stack:
 
     def identity_url(self) -> str:
         """Where the stack's identity service listens (chosen once, before any service starts)."""
-        if not self._identity_port:
-            self._identity_port = free_port()
-        return f"http://127.0.0.1:{self._identity_port}"
+        if not self.identity_port:
+            self.identity_port = free_port()
+        return f"http://127.0.0.1:{self.identity_port}"
 
     def trusted_keys(self) -> str:
         """What every service verifies tokens with: the development key's JWKS file, and the identity

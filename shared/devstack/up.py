@@ -6,6 +6,7 @@ PostgreSQL and Kafka instead of the embedded ones.
 
 from __future__ import annotations
 
+import csv
 import os
 import signal
 import tempfile
@@ -30,7 +31,9 @@ def main(
     data: Path = typer.Option(Path(".run"), help="folder for the embedded database and logs"),
     organisation: Path = typer.Option(Path("deploy/organisation.yaml"), help="registry to load (.yaml or .csv)"),
     base_port: int = typer.Option(
-        8100, help="filing from base+1, tasking from base+101, inspection +201, projection +300, acceptance +401"
+        8100,
+        help="filing from base+1, tasking from base+101, inspection +201, projection +300, acceptance +401,"
+        " identity +501",
     ),
 ) -> None:
     """Start PostgreSQL, the broker, a filing instance per department, their relays and the projection."""
@@ -46,9 +49,12 @@ def main(
         broker = start_broker(Path(tempfile.mkdtemp(prefix="vanguard-broker-")))
         stoppers.append(broker.stop)
         bootstrap = broker.bootstrap
-    stack = Stack(data / "logs", pg_dsn, bootstrap, keys_folder=data / "keys")
+    stack = Stack(data / "logs", pg_dsn, bootstrap, keys_folder=data / "keys", identity_port=base_port + 501)
     registry = read_organisation(organisation)
     try:
+        identity = stack.identity()
+        for process in identity:
+            process.start()
         instances = []
         for n, department in enumerate(registry["departments"], start=1):
             code = department["code"]
@@ -73,7 +79,8 @@ def main(
             httpx.post(
                 f"{stack.url(filing_api)}/organisation", json={"departments": [department]}, headers=admin, timeout=30
             ).raise_for_status()
-        rows = []
+        codes = import_accounts(stack.identity_url(), registry, admin, data / "one-time-codes.csv")
+        rows = [("identity 账号与登录 (sign-in, JWKS)", stack.identity_url())]
         for department, filing_api, tasking_api in instances:
             where = f"{department['name']} ({department['code']})"
             rows.append((f"filing 党委出题·支部立项 · {where}", stack.url(filing_api)))
@@ -85,7 +92,10 @@ def main(
         rows.append(("Kafka", bootstrap))
         stack.stack_file().write(data / "stack.json")  # for ./vanguard audit export | verify --live | replay
         console.print(urls_table(rows))
-        console.print("Tokens: ./vanguard token --role committee --department fgw  (see README)")
+        console.print(
+            f"Accounts: {codes} people of the registry, one-time codes in {data / 'one-time-codes.csv'}"
+            " (sign in at POST /sign-in); or mint: ./vanguard token --role committee --department fgw"
+        )
         stop = False
 
         def request_stop(*_: object) -> None:
@@ -105,6 +115,24 @@ def main(
         stack.stop()
         for stopper in reversed(stoppers):
             stopper()
+
+
+def import_accounts(url: str, registry: dict[str, object], admin: dict[str, str], codes: Path) -> int:
+    """An account for every secretary and member of the registry, their one-time codes written to
+    `codes` (readable by its owner only). Accounts made before are kept as they are."""
+    response = httpx.post(f"{url}/accounts/import", json=registry, headers=admin, timeout=60)
+    response.raise_for_status()
+    created = response.json()["created"]
+    if created:
+        new = not codes.exists()
+        codes.touch(mode=0o600)
+        with codes.open("a", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out)
+            if new:
+                writer.writerow(["account", "name", "one_time_code", "expires_at"])
+            for person in created:
+                writer.writerow([person["account"], person["name"], person["one_time_code"], person["code_expires_at"]])
+    return len(created) + len(response.json()["known"])
 
 
 def prepare_data_folder(data: Path) -> Path:

@@ -78,7 +78,7 @@ def test_checkpoints_are_signed_kept_exported_verified_and_an_edit_in_postgresql
     assert exported.public_key == public
     capsys.readouterr()
     assert _audit("verify", archive, "--key", public) == 0
-    assert capsys.readouterr().out.splitlines()[-1].startswith("OK filing fgw")
+    assert capsys.readouterr().out.splitlines()[0].startswith("OK filing fgw")
     assert _audit("verify", archive, "--key", make_key()[1]) == 1
     assert "is not signed by the key" in capsys.readouterr().out
 
@@ -125,6 +125,6 @@ def test_checkpoints_are_signed_kept_exported_verified_and_an_edit_in_postgresql
     assert _audit("verify", "--live", "--stack", stack_file, "--service", "filing") == 1
     out = capsys.readouterr().out
     assert "FAILED filing/fgw" in out
-    first = next(line for line in out.splitlines() if line.startswith("FAIL position"))
+    first = next(line.strip() for line in out.splitlines() if line.strip().startswith("FAIL position"))
     failed_at = int(first.split()[2].rstrip(":"))
     assert failed_at >= position and "checkpoint" in first, out
