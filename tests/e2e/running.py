@@ -16,7 +16,7 @@ from tests.support import KEY
 
 @contextmanager
 def running_apis(folder: Path, pg_dsn: str, kafka_bootstrap: str) -> Iterator[dict[str, str]]:
-    """Base URLs of filing and tasking (serving fgw), inspection, acceptance and the projection."""
+    """Base URLs of filing and tasking (serving fgw), inspection, acceptance, the projection and identity."""
     prefix = f"t{uuid.uuid4().hex[:8]}"
     stack = Stack(folder, pg_dsn, kafka_bootstrap, topic_prefix=prefix, database_prefix=f"{prefix}_", signing_key=KEY)
     apis: dict[str, ServiceProcess] = {
@@ -25,6 +25,7 @@ def running_apis(folder: Path, pg_dsn: str, kafka_bootstrap: str) -> Iterator[di
         "inspection": stack.inspection()[0],
         "acceptance": stack.acceptance()[0],
         "projection": stack.projection(),
+        "identity": stack.identity()[0],
     }
     try:
         for process in apis.values():
