@@ -73,7 +73,8 @@ def main() -> list[dict[str, Any]]:
                     "met": rate >= 100_000,
                 }
             )
-    from tests.benchmarks import bench_chain
+    from tests.benchmarks import bench_chain, bench_replay
 
     rows += bench_chain.main()
+    rows += bench_replay.main()  # 100k; VANGUARD_BENCH_REPLAY_1M=1 adds 1M (about 10 minutes)
     return rows

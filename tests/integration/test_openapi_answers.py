@@ -125,6 +125,7 @@ def test_filing_answers_as_its_document_says(new_database: Callable[[str], str])
             )
         )
         ok(f.get("/events", headers=auditor()))
+        assert ok(f.get("/audit/stored", headers=auditor()))["events"]
     every_operation_answered(f)
 
 
@@ -171,6 +172,7 @@ def test_tasking_answers_as_its_document_says(new_database: Callable[[str], str]
         assert board["milestones"][0]["met"] == {"deliverable": DELIVERED, "met_on": "2026-03-30"}
         ok(t.get(f"/tasks/{task['id']}", headers=member())), ok(t.get("/members/m-001/tasks", headers=member()))
         ok(t.get("/events", headers=auditor()))
+        ok(t.get("/audit/stored", headers=auditor()))
     every_operation_answered(t)
 
 
@@ -214,6 +216,7 @@ def test_inspection_answers_as_its_document_says(new_database: Callable[[str], s
         assert s["checkpoints"][0]["met_deliverable"] == DELIVERED
         assert [o["state"] for o in ok(i.get("/rectifications", headers=auditor()))] == ["verified"]
         ok(i.get("/supervisions", headers=auditor())), ok(i.get("/events", headers=auditor()))
+        ok(i.get("/audit/stored", headers=auditor()))
     every_operation_answered(i)
 
 
@@ -268,6 +271,7 @@ def test_acceptance_answers_as_its_document_says(new_database: Callable[[str], s
         assert ok(a.get("/casebook/2026"))["count"] == 1
         assert a.get("/casebook/2026.html").status_code == a.get("/casebook/2026.pdf").status_code == 200
         ok(a.get("/acceptances", headers=admin())), ok(a.get("/events", headers=auditor()))
+        ok(a.get("/audit/stored", headers=auditor()))
     every_operation_answered(a)
 
 
@@ -297,6 +301,7 @@ def test_projection_answers_as_its_document_says(new_database: Callable[[str], s
             ok(p.get(path, params={"year": 2026}, headers=auditor()))
         assessment_answers(p)
         assert ok(p.get("/audit/events", params={"limit": 2}, headers=auditor()))["more"] is True
+        ok(p.get("/audit/checkpoints", headers=auditor())), ok(p.get("/audit/stored", headers=auditor()))
     every_operation_answered(p, ("post", "/admin/clock"))  # the system clock cannot be moved: a 409
 
 

@@ -430,7 +430,7 @@ BAD: list[Bad] = [
         lambda w: w.post(_tasks(w), task_body(), {"Authorization": "Bearer not.a.token"}),
         401,
         "not_authenticated",
-        "the bearer token is not valid",
+        "the bearer token is not a JWT",
     ),
     Bad(
         "create: by the committee",
