@@ -92,39 +92,50 @@ def fetch_archive(
     links: list[Link] = []
     checkpoints: dict[int, Checkpoint] = {}
     keys: list[str] = []
-    head, after = GENESIS, 0
+    head = GENESIS
     with httpx.Client(headers=headers, timeout=60) as client:
         health = _get(client, f"{url}/health", {})
         if health.get("service") != service or health.get("instance") != instance:
             raise FetchError(
                 f"{url} is {health.get('service')}/{health.get('instance')}, not {service}/{instance}: check the URL"
             )
-        while True:
-            page = _get(client, f"{url}/audit/stored", {"after": after, "limit": PAGE})
-            for row in page["events"]:
-                event = StoredEvent(
-                    int(row["position"]),
-                    row["originator_id"],
-                    int(row["originator_version"]),
-                    row["topic"],
-                    base64.b64decode(row["state"]),
-                )
-                following = link(head, event)
-                links.append(Link(event, head, following))
-                head = following
-                if event.topic.endswith(TOPIC_SUFFIX):
-                    found = checkpoint_of(service, instance, event.state)
-                    if found is not None:
-                        checkpoints[found[0].position] = found[0]
-                        if found[1] not in keys:
-                            keys.append(found[1])
-            after = page["next_after"]
-            if progress is not None:
-                progress(len(links), max(page["last"], len(links)))
-            if not page["more"]:
-                break
+
+        def read_on() -> int:
+            """Read the store on from where the archive ends; how many events came."""
+            nonlocal head
+            after, count = links[-1].event.position if links else 0, 0
+            while True:
+                page = _get(client, f"{url}/audit/stored", {"after": after, "limit": PAGE})
+                for row in page["events"]:
+                    event = StoredEvent(
+                        int(row["position"]),
+                        row["originator_id"],
+                        int(row["originator_version"]),
+                        row["topic"],
+                        base64.b64decode(row["state"]),
+                    )
+                    following = link(head, event)
+                    links.append(Link(event, head, following))
+                    head = following
+                    count += 1
+                    if event.topic.endswith(TOPIC_SUFFIX):
+                        found = checkpoint_of(service, instance, event.state)
+                        if found is not None:
+                            checkpoints[found[0].position] = found[0]
+                            if found[1] not in keys:
+                                keys.append(found[1])
+                after = page["next_after"]
+                if progress is not None:
+                    progress(len(links), max(page["last"], len(links)))
+                if not page["more"]:
+                    return count
+
+        read_on()
         if projection_url:
-            for c in _projection_checkpoints(client, projection_url, service, instance):
+            kept = _projection_checkpoints(client, projection_url, service, instance)
+            if links and any(c.position > links[-1].event.position for c in kept):
+                read_on()  # signed after our read? Then the store has those events now; if not, its tail was cut
+            for c in kept:
                 checkpoints.setdefault(c.position, c)
     exported = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     archive = Archive(service, instance, public_key or (keys[-1] if keys else ""), exported, links)

@@ -128,3 +128,12 @@ def test_checkpoints_are_signed_kept_exported_verified_and_an_edit_in_postgresql
     first = next(line.strip() for line in out.splitlines() if line.strip().startswith("FAIL position"))
     failed_at = int(first.split()[2].rstrip(":"))
     assert failed_at >= position and "checkpoint" in first, out
+
+    # A tail cut away, its checkpoint events with it: the projection's copy of them still tells.
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SET session_replication_role = replica")
+        cut = conn.execute("DELETE FROM filing_events WHERE notification_id >= %s", (last,)).rowcount
+        assert cut >= 1
+    assert _audit("verify", "--live", "--stack", stack_file, "--service", "filing") == 1
+    out = capsys.readouterr().out
+    assert "tail-cut" in out and f"the events end at {last - 1}" in out, out

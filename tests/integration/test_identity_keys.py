@@ -178,7 +178,7 @@ def test_the_key_file_is_the_first_key_and_a_new_file_is_a_rotation(
         settings = IdentitySettings(
             database_dsn=dsn,
             identity_key=key_file,
-            key_activation_seconds=0.5,
+            key_activation_seconds=4,  # long enough to see it "next" on a busy machine
             argon2_time_cost=1,
             argon2_memory_kib=1024,
         )
@@ -199,7 +199,7 @@ def test_the_key_file_is_the_first_key_and_a_new_file_is_a_rotation(
         assert {k["kid"] for k in _ok(client.get("/.well-known/jwks.json"))["keys"]} == {"file-1", "file-2"}
         eventually(
             lambda: _ok(client.get("/admin/keys", headers=_bearer(token)))["keys"][-1]["state"] == "current",
-            timeout=10,
+            timeout=20,
         )
         assert app.state.identity.issuer(utc_now()).key.kid == "file-2"
     app.state.identity.close()

@@ -6,6 +6,8 @@ one the issue names is refused with a 401 that says why."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import threading
 import time
@@ -122,9 +124,6 @@ def test_hs256_signed_with_the_public_key_as_its_secret_is_refused() -> None:
     public = KEY.public_jwk()["x"]
     header = b64({"alg": "HS256", "typ": "JWT", "kid": "k1"})
     body = b64(claims(role="admin"))
-    import hashlib
-    import hmac
-
     for secret in (public.encode(), base64.urlsafe_b64decode(public + "==")):
         mac = hmac.new(secret, f"{header}.{body}".encode(), hashlib.sha256).digest()
         token = f"{header}.{body}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
