@@ -8,3 +8,4 @@ CREATE DATABASE tasking_zwb;
 CREATE DATABASE inspection;
 CREATE DATABASE projection;
 CREATE DATABASE acceptance;
+CREATE DATABASE identity;

@@ -138,15 +138,22 @@ def test_non_vanguard_services_set_no_vanguard_variables() -> None:
 
 
 def test_no_secret_or_key_has_a_default_compose_refuses_to_start_without_them() -> None:
-    """Services get public keys only (a JWKS); only the loader holds a signing key, and neither has a default."""
+    """Every service trusts the identity service's JWKS (public keys); only identity and the loader
+    hold the signing key, and it has no default."""
     raw = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
     assert "JWT_SECRET" not in raw and "change-me" not in raw
+    holders = set()
     for name, (service, _) in vanguard_services().items():
-        env = service.get("environment") or {}
-        assert REQUIRED.fullmatch(str(env["VANGUARD_TOKEN_KEYS"])), name
-        assert "VANGUARD_IDENTITY_KEY" not in env, f"{name} must not hold the signing key"
+        env = environment(service)
+        assert env["VANGUARD_TOKEN_KEYS"] == "http://identity:8601/.well-known/jwks.json", name
+        if "VANGUARD_IDENTITY_KEY" in env:
+            holders.add(name)
+            raw_env = service["environment"]
+            assert REQUIRED.fullmatch(str(raw_env["VANGUARD_IDENTITY_KEY"])), name
+    assert holders == {"identity", "identity-relay"}
     loader_env = SERVICES["organisation-loader"]["environment"]
     assert REQUIRED.fullmatch(str(loader_env["VANGUARD_IDENTITY_KEY"]))
+    assert int(environment(SERVICES["identity"])["VANGUARD_PORT"]) == 8601
     for variable in re.findall(r"\$\{(\w+):-", raw):
         assert "KEY" not in variable or variable.startswith("VANGUARD_AUDIT_KEY"), variable
 
