@@ -18,18 +18,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from pathlib import Path
 
 import asyncpg
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import Progress
 
 from services.projection.replay_compare import TableCheck
 from services.projection.replay_run import BATCH, Replayed, check, open_stores, replay_into
 from services.projection.replay_sources import SERVICES, ReplayError, Store, connect, masked
 from services.projection.replay_target import check_into, drop, prepare_target
+from shared.audit.progress import progress_bar
 from shared.audit.stackfile import DEFAULT, StackFileError, load
 
 err = Console(stderr=True)
@@ -76,15 +76,7 @@ def _stores(args: argparse.Namespace) -> tuple[list[Store], str]:
 
 
 def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal and not os.environ.get("VANGUARD_PROGRESS"),
-    )
+    return progress_bar(err)
 
 
 def _print_replay(r: Replayed) -> None:

@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import Progress
 
 from shared.audit.archive import Archive, ArchiveError, read, write
 from shared.audit.checkpoint import make_key
 from shared.audit.fetch import FetchError, auditor_token, fetch_archive
+from shared.audit.progress import progress_bar
 from shared.audit.stackfile import DEFAULT, Instance, StackFileError, load
 from shared.audit.verify import Report, verify
 
@@ -43,15 +43,7 @@ def _keys(values: list[str] | None) -> list[str]:
 
 
 def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal and not os.environ.get("VANGUARD_PROGRESS"),
-    )
+    return progress_bar(err)
 
 
 def _fetch(target: Instance, token: str, projection_url: str = "") -> Archive:
